@@ -1,0 +1,136 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Applied to every target: Swift 6 language mode (strict concurrency) and a few upcoming features.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "GridLedger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gridledger-agent", targets: ["gridledger-agent"]),
+        .executable(name: "gridledger", targets: ["gridledger"]),
+        .executable(name: "gridledger-bench", targets: ["gridledger-bench"]),
+        .library(name: "GridLedgerCore", targets: ["GridLedgerCore"]),
+        .library(name: "DeviceProfiles", targets: ["DeviceProfiles"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: C libraries, each behind a system-library target found by pkg-config.
+        .systemLibrary(
+            name: "CModbus",
+            pkgConfig: "libmodbus",
+            providers: [.apt(["libmodbus-dev"])]
+        ),
+
+        // MARK: Pure cores: no I/O, no C import.
+        /// The measurement vocabulary (OBIS), exact scaled values, meter readings.
+        .target(name: "GridLedgerCore", swiftSettings: swiftSettings),
+        /// Modbus data model: function codes, exceptions, register codecs, the reader protocol.
+        .target(name: "ModbusCore", swiftSettings: swiftSettings),
+        /// Device profiles as data: schema, validation, decoding, block planning, SunSpec models.
+        .target(
+            name: "DeviceProfiles",
+            dependencies: [
+                "GridLedgerCore", "ModbusCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Turning a profile into readings: plan execution with fallback, SunSpec discovery,
+        /// identification, per-bus scheduling with backoff. Talks to devices only through
+        /// `ModbusCore.RegisterReader`, so it is tested without sockets.
+        .target(
+            name: "MeterPolling",
+            dependencies: [
+                "GridLedgerCore", "ModbusCore", "DeviceProfiles",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Transports: thin Swift wrappers around C libraries.
+        /// libmodbus client (TCP, RTU) and server contexts.
+        .target(name: "ModbusTransport", dependencies: ["CModbus", "ModbusCore"], swiftSettings: swiftSettings),
+
+        // MARK: Products.
+        /// A Modbus meter simulator serving a profile's register map from a value generator.
+        .target(
+            name: "MeterSimulator",
+            dependencies: [
+                "GridLedgerCore", "ModbusCore", "DeviceProfiles", "ModbusTransport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The gateway: configuration, `buildAgent`, and its commands.
+        .target(
+            name: "GridLedgerAgent",
+            dependencies: [
+                "GridLedgerCore", "ModbusCore", "DeviceProfiles", "MeterPolling", "ModbusTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The operator tool's commands.
+        .target(
+            name: "GridLedgerOperator",
+            dependencies: [
+                "GridLedgerCore", "DeviceProfiles", "MeterSimulator", "ModbusTransport", "ModbusCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "gridledger-agent", dependencies: ["GridLedgerAgent"], swiftSettings: swiftSettings),
+        .executableTarget(name: "gridledger", dependencies: ["GridLedgerOperator"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "gridledger-bench",
+            dependencies: [
+                "GridLedgerCore", "DeviceProfiles", "MeterPolling", "ModbusTransport", "MeterSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Test support and tests.
+        /// Launchers for real peers (pymodbus, socat, mosquitto), temporary directories, processes.
+        .target(name: "GridLedgerTestSupport", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ModbusCoreTests", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DeviceProfilesTests",
+            dependencies: ["DeviceProfiles", "GridLedgerCore", "ModbusCore", .product(name: "Yams", package: "Yams")],
+            exclude: ["Vectors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeterPollingTests",
+            dependencies: ["MeterPolling", "DeviceProfiles", "GridLedgerCore", "ModbusCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "GridLedgerAgent", "GridLedgerOperator", "MeterSimulator", "MeterPolling", "ModbusTransport",
+                "DeviceProfiles", "GridLedgerCore", "GridLedgerTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,45 @@
+public import ArgumentParser
+import ModbusCore
+public import ModbusTransport
+
+/// How a command reaches a device or bus: shared by `read` and `scan`.
+public struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Modbus TCP device or gateway.", valueName: "HOST:PORT"))
+    public var tcp: String?
+
+    @Option(name: .long, help: ArgumentHelp("Serial device of a Modbus RTU (RS-485) bus.", valueName: "DEVICE"))
+    public var rtu: String?
+
+    @Option(name: .long, help: "RTU baud rate.")
+    public var baud: Int = 9600
+
+    @Option(name: .long, help: "RTU parity: N, E or O.")
+    public var parity: String = "N"
+
+    @Option(name: .long, help: "RTU stop bits: 1 or 2.")
+    public var stopBits: Int = 1
+
+    @Option(name: .long, help: ArgumentHelp("Response timeout in milliseconds.", valueName: "MS"))
+    public var timeout: Int = 1000
+
+    public init() {}
+
+    public func validate() throws {
+        guard (tcp == nil) != (rtu == nil) else { throw ValidationError("give exactly one of --tcp HOST:PORT or --rtu DEVICE") }
+        guard (10...60_000).contains(timeout) else { throw ValidationError("--timeout must be 10…60000 ms") }
+        if case .tcp(_, 0) = try endpoint() { throw ValidationError("--tcp needs a port (1…65535)") }
+    }
+
+    public func endpoint() throws -> ModbusEndpoint {
+        do {
+            if let tcp { return try ModbusEndpoint(parsing: tcp.hasPrefix("tcp://") ? tcp : "tcp://\(tcp)") }
+            return try ModbusEndpoint(parsing: "rtu://\(rtu ?? "")?baud=\(baud)&parity=\(parity)&stop=\(stopBits)")
+        } catch {
+            throw ValidationError("\(error)".replacingOccurrences(of: "invalid request: ", with: ""))
+        }
+    }
+
+    public var timeouts: ModbusClient.Timeouts {
+        ModbusClient.Timeouts(response: .milliseconds(timeout), byte: .milliseconds(min(timeout, 100)))
+    }
+}

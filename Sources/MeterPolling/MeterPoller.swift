@@ -1,0 +1,63 @@
+public import GridLedgerCore
+public import Logging
+public import ModbusCore
+public import ServiceLifecycle
+
+/// Polls every bus in parallel (each bus serialised on its own worker) and hands each reading to
+/// `sink` as soon as its bus cycle ends.
+///
+/// A `Service`: `run()` returns on graceful shutdown after the cycles under way have finished,
+/// so a reading that was captured is always delivered.
+public final class MeterPoller<Reader: RegisterReader>: Service {
+    public typealias Sink = @Sendable ([PolledReading]) async -> Void
+
+    private let buses: [BusWorker<Reader>]
+    private let clock: any WallClock
+    private let sink: Sink
+    private let logger: Logger
+    /// Longest the loop sleeps before checking its meters again.
+    private let maximumSleep: Duration
+
+    public init(buses: [BusWorker<Reader>], clock: any WallClock = SystemWallClock(), logger: Logger, maximumSleep: Duration = .seconds(1), sink: @escaping Sink) {
+        self.buses = buses
+        self.clock = clock
+        self.sink = sink
+        self.logger = logger
+        self.maximumSleep = maximumSleep
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for bus in buses {
+                group.addTask { await self.runBus(bus) }
+            }
+        }
+    }
+
+    private func runBus(_ bus: BusWorker<Reader>) async {
+        var logger = self.logger
+        logger[metadataKey: "bus.name"] = "\(bus.name)"
+        logger.debug("polling started")
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let readings = await bus.pollDueMeters(clock: clock)
+            for polled in readings where polled.reading.status != .complete {
+                logger.warning(
+                    "meter reading \(polled.reading.status.rawValue)",
+                    metadata: ["meter.name": "\(polled.meter)", "meter.unit": "\(polled.unit)", "reading.problems": "\(polled.reading.problems.joined(separator: "; "))"])
+            }
+            if !readings.isEmpty { await sink(readings) }
+            let wait = min(Duration.milliseconds(max(0, await bus.nextDueMillis() - clock.nowMillis())), maximumSleep)
+            if wait > .zero {
+                try? await Task.sleep(for: wait)  // cancelled by graceful shutdown below
+            }
+        }
+        logger.debug("polling stopped")
+    }
+}
+
+extension MeterPoller {
+    /// Runs until graceful shutdown, ending the sleep between cycles at once when it begins.
+    public func runUntilShutdown() async throws {
+        try await cancelWhenGracefulShutdown { try await self.run() }
+    }
+}

@@ -1,0 +1,3 @@
+import GridLedgerAgent
+
+await AgentCommand.runAsMain()

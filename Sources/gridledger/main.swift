@@ -1,0 +1,3 @@
+import GridLedgerOperator
+
+await OperatorCommand.runAsMain()
