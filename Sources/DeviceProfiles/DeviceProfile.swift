@@ -25,6 +25,12 @@ public struct DeviceProfile: Sendable, Hashable, Identifiable {
         public var maxRegistersPerRead: Int
         public var gapLimit: Int
         public var unreadable: [RegisterSpan]
+
+        public init(maxRegistersPerRead: Int = modbusMaxRegistersPerRead, gapLimit: Int = 10, unreadable: [RegisterSpan] = []) {
+            self.maxRegistersPerRead = maxRegistersPerRead
+            self.gapLimit = gapLimit
+            self.unreadable = unreadable
+        }
     }
 
     /// A register reference for identification.

@@ -1,0 +1,98 @@
+import Foundation
+import Synchronization
+
+/// A process started by a test, with its output captured. Always stopped: by `stop()`, or by
+/// `deinit` as a last resort, so a failing test leaves no process behind.
+public final class ChildProcess: Sendable {
+    public let command: [String]
+    private let process: Process
+    private let output = OutputBuffer()
+    private let errorOutput = OutputBuffer()
+
+    /// Starts `executable` with `arguments`. Standard input stays open (a pipe) so peers that
+    /// exit on EOF outlive nothing but the test process.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        command = [executable] + arguments
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        let output = self.output, errorOutput = self.errorOutput
+        stdout.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
+        stderr.fileHandleForReading.readabilityHandler = { handle in errorOutput.append(handle.availableData) }
+        self.process = process
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    public var standardOutput: String { output.text }
+    public var standardError: String { errorOutput.text }
+    public var isRunning: Bool { process.isRunning }
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Waits (bounded) until standard output has a line starting with `prefix`; returns it.
+    public func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(15)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = standardOutput.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) { return String(line) }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestSupportError("\(command.joined(separator: " ")) printed no line starting with '\(prefix)' (running: \(process.isRunning))\nstdout: \(standardOutput)\nstderr: \(standardError)")
+    }
+
+    /// Sends SIGTERM and waits for exit (SIGKILL after `grace`). Returns the exit status.
+    @discardableResult
+    public func stop(grace: Duration = .seconds(5)) async -> Int32 {
+        if process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    /// Waits (bounded) for the process to exit by itself.
+    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        guard !process.isRunning else {
+            await stop()
+            throw TestSupportError("\(command.joined(separator: " ")) did not exit within \(timeout)")
+        }
+        // Let the readability handlers drain the pipes.
+        try await Task.sleep(for: .milliseconds(50))
+        return process.terminationStatus
+    }
+
+    /// Runs a command to completion (bounded) and returns its exit status and output.
+    public static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60), environment: [String: String]? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let child = try ChildProcess(executable, arguments, environment: environment)
+        let status = try await child.waitForExit(timeout: timeout)
+        return (status, child.standardOutput, child.standardError)
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Bytes a child process wrote, appended from the pipe's reader thread.
+final class OutputBuffer: Sendable {
+    private let data = Mutex(Data())
+    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
+    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+}
