@@ -37,9 +37,22 @@ public enum BlockPlanner {
         return blocks
     }
 
-    /// The reads to make when a device refused `block` as a whole: one per member span.
+    /// The reads to make when a device refused `block` as a whole. A block that bridges gaps is
+    /// split into runs of adjacent registers (which touch no undefined address); a block that
+    /// is already one run is split into one read per member span.
     public static func fallback(for block: ReadBlock) -> [ReadBlock] {
-        block.members.map { ReadBlock(span: $0, members: [$0]) }
+        var runs: [ReadBlock] = []
+        for member in block.members {
+            if var last = runs.last, last.span.end == Int(member.address) {
+                last.span = RegisterSpan(member.function, address: last.span.address, count: last.span.count + member.count)
+                last.members.append(member)
+                runs[runs.count - 1] = last
+            } else {
+                runs.append(ReadBlock(span: member, members: [member]))
+            }
+        }
+        if runs.count > 1 { return runs }
+        return block.members.map { ReadBlock(span: $0, members: [$0]) }
     }
 
     /// Sorts spans and merges overlapping ones, so each register is read once.

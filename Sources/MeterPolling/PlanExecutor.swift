@@ -4,8 +4,9 @@ public import ModbusCore
 /// Reads a set of register spans from one device with as few requests as possible.
 ///
 /// Starts from the ``BlockPlanner``'s merged reads. When the device refuses a merged read with
-/// an exception (many meters reject reads that touch undefined registers), that block is read
-/// field by field from then on — remembered, so later polls do not pay for the refused read again.
+/// an exception (many meters reject reads that touch undefined registers), that block is split:
+/// first into runs of adjacent registers, and a run the device still refuses into one read per
+/// field. The split is remembered, so later polls do not pay for the refused reads again.
 public struct PlanExecutor: Sendable {
     public private(set) var blocks: [ReadBlock]
     /// Blocks the device refused as a whole, already replaced by their per-field reads.

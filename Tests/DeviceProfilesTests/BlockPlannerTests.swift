@@ -37,8 +37,11 @@ struct BlockPlannerTests {
         #expect(blocks.first { $0.span.function == .input }?.span == span(0, 3))
     }
 
-    @Test func fallbackReadsEachMember() {
-        let block = BlockPlanner.plan([span(0, 2), span(4, 2)], limits: limits())[0]
-        #expect(BlockPlanner.fallback(for: block).map(\.span) == [span(0, 2), span(4, 2)])
+    @Test func fallbackSplitsIntoContiguousRunsThenFields() {
+        let block = BlockPlanner.plan([span(0, 2), span(2, 2), span(6, 2)], limits: limits())[0]
+        #expect(block.span == span(0, 8))
+        let runs = BlockPlanner.fallback(for: block)
+        #expect(runs.map(\.span) == [span(0, 4), span(6, 2)])
+        #expect(BlockPlanner.fallback(for: runs[0]).map(\.span) == [span(0, 2), span(2, 2)])
     }
 }
