@@ -110,12 +110,16 @@ let package = Package(
 
         // MARK: Test support and tests.
         /// Launchers for real peers (pymodbus, socat, mosquitto), temporary directories, processes.
-        .target(name: "GridLedgerTestSupport", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "GridLedgerTestSupport",
+            dependencies: ["ModbusCore", "DeviceProfiles", "GridLedgerCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ModbusCoreTests", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeviceProfilesTests",
-            dependencies: ["DeviceProfiles", "GridLedgerCore", "ModbusCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["DeviceProfiles", "GridLedgerCore", "ModbusCore", "GridLedgerTestSupport"],
             exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),

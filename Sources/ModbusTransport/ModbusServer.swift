@@ -53,19 +53,15 @@ public final class ModbusServer {
         switch endpoint {
         case .tcp:
             listenSocket = modbus_tcp_pi_listen(context, 16)
+            // On failure, deinit releases the context and mapping: a class whose stored
+            // properties are all set runs deinit even when its initializer throws.
             guard listenSocket >= 0 else {
-                let error = ModbusError.connection("cannot listen on \(endpoint): \(String(cString: modbus_strerror(errno)))")
-                modbus_mapping_free(mapping)
-                modbus_free(context)
-                throw error
+                throw .connection("cannot listen on \(endpoint): \(String(cString: modbus_strerror(errno)))")
             }
             boundPort = Self.localPort(of: listenSocket)
         case .rtu:
             guard modbus_connect(context) == 0 else {
-                let error = ModbusError.connection("cannot open \(endpoint): \(String(cString: modbus_strerror(errno)))")
-                modbus_mapping_free(mapping)
-                modbus_free(context)
-                throw error
+                throw .connection("cannot open \(endpoint): \(String(cString: modbus_strerror(errno)))")
             }
             _ = modbus_flush(context)
         }
