@@ -101,9 +101,9 @@ let package = Package(
         .executableTarget(
             name: "gridledger-bench",
             dependencies: [
-                "GridLedgerCore", "DeviceProfiles", "MeterPolling", "ModbusTransport", "MeterSimulator",
+                "GridLedgerCore", "DeviceProfiles", "MeterPolling", "ModbusTransport", "MeterSimulator", "ModbusCore",
+                "GridLedgerAgent", "GridLedgerTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

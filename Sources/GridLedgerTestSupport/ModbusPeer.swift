@@ -45,6 +45,13 @@ public final class ModbusPeer: Sendable {
         try await ModbusPeer(spec: ["transport": "tcp", "host": "127.0.0.1", "port": 0], units: units, silentUnits: silentUnits)
     }
 
+    /// Starts an RTU-over-TCP peer (RTU frames on a TCP connection, like a transparent
+    /// serial-to-Ethernet gateway) on loopback: on a free port, or on `port` to restart a peer
+    /// where a client expects it. As on a real RTU bus, units not in `units` never answer.
+    public static func rtuOverTCP(units: [UInt8: Unit], silentUnits: [UInt8] = [], port: Int = 0) async throws -> ModbusPeer {
+        try await ModbusPeer(spec: ["transport": "rtu-over-tcp", "host": "127.0.0.1", "port": port], units: units, silentUnits: silentUnits)
+    }
+
     /// Starts an RTU peer on `device` (one end of a ``SerialPair``).
     public static func rtu(device: String, units: [UInt8: Unit], silentUnits: [UInt8] = []) async throws -> ModbusPeer {
         try await ModbusPeer(spec: ["transport": "rtu", "device": device, "baudrate": 9600], units: units, silentUnits: silentUnits)

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Modbus TCP / RTU test peer for GridLedger integration tests (a server we did not write).
+"""Modbus TCP / RTU / RTU-over-TCP test peer for GridLedger integration tests (a server we did
+not write).
 
 Usage:  python modbus_peer.py --spec SPEC.json [--log-requests FILE] [--exit-on-stdin-eof]
 
 Findings and design (checked against pymodbus 3.16.1 + pyserial 3.5, Python 3.11, Debian 12):
 
 * Server classes: pymodbus ``ModbusTcpServer`` / ``ModbusSerialServer`` (RTU framer) are used
-  as-is. The data model is NOT pymodbus's simulator (SimDevice/SimData): its order of checks is
+  as-is. Transport ``"rtu-over-tcp"`` is ``ModbusTcpServer`` with ``framer=FramerType.RTU``:
+  RTU frames (unit id, PDU, CRC, no MBAP header) over a TCP connection, as serial-to-Ethernet
+  gateways in "transparent" mode (USR-TCP232, Elfin EW11) send them. It takes ``host``/``port``
+  like ``"tcp"`` and treats unit ids like ``"rtu"`` (1..247, absent units silent), because such
+  a gateway forwards every frame to an RS-485 bus. The data model is NOT pymodbus's simulator (SimDevice/SimData): its order of checks is
   wrong for us (undefined address -> exception 2 is decided before any hook can answer
   exception 3 for a too-large read), and for a unit without coils it still has to define coils.
   Instead ``PeerContext`` subclasses ``ModbusServerContext`` and sets ``old_simulator = True``;
@@ -28,8 +33,9 @@ Findings and design (checked against pymodbus 3.16.1 + pyserial 3.5, Python 3.11
   request handler only acts ``if self.last_pdu``), (2) the datastore raises
   ``NoSuchIdException`` and the server runs with ``ignore_missing_devices=True`` (no answer),
   (3) ``trace_packet`` drops any outgoing frame addressed to such a unit.
-* Which units stay silent: every id in ``silentUnits``; on RTU additionally every id not in
-  ``units`` (a real bus does not answer for absent slaves; this includes broadcast id 0).
+* Which units stay silent: every id in ``silentUnits``; on RTU and RTU-over-TCP additionally
+  every id not in ``units`` (a real bus does not answer for absent slaves; this includes
+  broadcast id 0).
   On TCP an id that is in neither ``units`` nor ``silentUnits`` gets exception 11 (0x0B,
   gateway target device failed to respond) for register functions, like a TCP gateway.
 * Socat pty pair: pymodbus opens the pty with pyserial; baud rate and parity are ignored on a
@@ -42,7 +48,8 @@ Findings and design (checked against pymodbus 3.16.1 + pyserial 3.5, Python 3.11
 * ``--log-requests FILE``: one line per received request PDU, written and flushed at once:
   ``unit=1 function=4 address=72 count=2`` (also for silent units; single-register writes log
   count=1). Frames that fail CRC or decoding are not logged.
-* stdout carries exactly one line, ``READY port=<port>`` or ``READY device=<path>``;
+* stdout carries exactly one line, ``READY port=<port>`` (tcp, rtu-over-tcp) or
+  ``READY device=<path>`` (rtu);
   everything else goes to stderr. Exit codes: 0 after SIGTERM/SIGINT, stdin EOF (with
   ``--exit-on-stdin-eof``) or ``maxSeconds``; 2 for a bad spec or command line (message names
   the problem); 1 when the server cannot start (port in use, device cannot be opened).
@@ -211,9 +218,9 @@ class Spec:
                             "stopbits", "bytesize", "maxSeconds", "units", "silentUnits"},
               {"transport"})
         self.transport = raw["transport"]
-        if self.transport not in ("tcp", "rtu"):
-            raise SpecError(f"spec.transport: {self.transport!r} is not 'tcp' or 'rtu'")
-        if self.transport == "tcp":
+        if self.transport not in ("tcp", "rtu", "rtu-over-tcp"):
+            raise SpecError(f"spec.transport: {self.transport!r} is not 'tcp', 'rtu' or 'rtu-over-tcp'")
+        if self.transport in ("tcp", "rtu-over-tcp"):
             for key in ("device", "baudrate", "parity", "stopbits", "bytesize"):
                 if key in raw:
                     raise SpecError(f"spec.{key}: only valid with transport 'rtu'")
@@ -221,11 +228,12 @@ class Spec:
             if not isinstance(self.host, str) or not self.host:
                 raise SpecError(f"spec.host: expected a non-empty string, got {self.host!r}")
             self.port = _int(raw.get("port", 0), "spec.port", 0, 65535)
-            max_unit = 255
+            # Behind an RTU-over-TCP gateway is a serial bus: RTU unit ids (0 is broadcast).
+            max_unit = 255 if self.transport == "tcp" else 247
         else:
             for key in ("host", "port"):
                 if key in raw:
-                    raise SpecError(f"spec.{key}: only valid with transport 'tcp'")
+                    raise SpecError(f"spec.{key}: only valid with transport 'tcp' or 'rtu-over-tcp'")
             if "device" not in raw:
                 raise SpecError("spec: missing required key 'device' (transport 'rtu')")
             self.device = raw["device"]
@@ -252,7 +260,7 @@ class Spec:
                 uid = int(key, 10)
             except ValueError:
                 raise SpecError(f"{where}: unit id must be a decimal integer string") from None
-            _int(uid, where, 1 if self.transport == "rtu" else 0, max_unit)
+            _int(uid, where, 0 if self.transport == "tcp" else 1, max_unit)
             if uid in self.units:
                 raise SpecError(f"{where}: unit {uid} defined twice")
             self.units[uid] = Unit(uid, _obj(uspec, where), where)
@@ -266,7 +274,7 @@ class Spec:
     def is_silent(self, unit_id: int) -> bool:
         if unit_id in self.silent:
             return True
-        return self.transport == "rtu" and unit_id not in self.units
+        return self.transport != "tcp" and unit_id not in self.units
 
 
 # --------------------------------------------------------------------------- pymodbus glue
@@ -410,6 +418,7 @@ async def serve(spec: Spec, args) -> int:
     log = RequestLog(args.log_requests)
     context, custom_pdus = build_server_parts(spec)
     rtu = spec.transport == "rtu"
+    rtu_framing = spec.transport != "tcp"  # the unit id is the first byte of every frame
 
     def trace_pdu(sending: bool, pdu):
         if sending:
@@ -421,7 +430,7 @@ async def serve(spec: Spec, args) -> int:
 
     def trace_packet(sending: bool, data: bytes) -> bytes:
         if sending and data:
-            unit = data[0] if rtu else (data[6] if len(data) > 6 else None)
+            unit = data[0] if rtu_framing else (data[6] if len(data) > 6 else None)
             if unit is not None and spec.is_silent(unit):
                 return b""
         return data
@@ -438,9 +447,8 @@ async def serve(spec: Spec, args) -> int:
             parity=spec.parity, stopbits=spec.stopbits, bytesize=spec.bytesize, **common,
         )
     else:
-        server = ModbusTcpServer(
-            context, framer=FramerType.SOCKET, address=(spec.host, spec.port), **common
-        )
+        framer = FramerType.RTU if rtu_framing else FramerType.SOCKET
+        server = ModbusTcpServer(context, framer=framer, address=(spec.host, spec.port), **common)
 
     try:
         await server.serve_forever(background=True)
@@ -472,7 +480,7 @@ async def serve(spec: Spec, args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Modbus TCP/RTU test peer (pymodbus)")
+    parser = argparse.ArgumentParser(description="Modbus TCP/RTU/RTU-over-TCP test peer (pymodbus)")
     parser.add_argument("--spec", required=True, help="path to the JSON spec")
     parser.add_argument("--log-requests", metavar="FILE",
                         help="append one line per received request to FILE")

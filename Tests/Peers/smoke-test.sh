@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test for modbus_peer.py against foreign Modbus clients (mbpoll / libmodbus) over
-# Modbus TCP on 127.0.0.1 and Modbus RTU over a socat pty pair under /tmp.
+# Modbus TCP on 127.0.0.1 and Modbus RTU over a socat pty pair under /tmp; Modbus RTU over TCP
+# against a raw Python socket client (mbpoll cannot speak it).
 #
 #   Tests/Peers/smoke-test.sh            (needs: socat, mbpoll, the venv .venv-peers)
 #   PEER_PYTHON=/path/to/python Tests/Peers/smoke-test.sh
@@ -205,6 +206,92 @@ expect_error "silent unit 3 -> timeout"    'timed out'                   "${R[@]
 expect_error "absent unit 4 -> timeout"    'timed out'                   "${R[@]}" -a 4 -r 1 -c 1 -t 3 "$TMPD/ptyA"
 expect_value "unit 1 still fine after timeouts" '^\[1\]:[[:space:]]+230\.5$' "${R[@]}" -a 1 -r 1 -c 1 -t 3:float -B "$TMPD/ptyA"
 stop_peer "$RTU_PID" INT
+
+# ------------------------------------------------------------------------------ RTU over TCP
+# mbpoll has no RTU-over-TCP mode: a tiny Python client sends raw RTU frames (CRC computed here,
+# independently of the peer) over one TCP connection and prints one line per request: the answer
+# in hex without its CRC, "timeout" (nothing within 0.5 s) or "bad-crc HEX". A request given as
+# "split:HEX" is written in two pieces 50 ms apart, as a slow gateway may forward it.
+echo "== Modbus RTU over TCP"
+cat >"$TMPD/rtu_tcp_client.py" <<'PYEOF'
+import socket, sys, time
+def crc16(data):
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+for arg in sys.argv[2:]:
+    split = arg.startswith("split:")
+    body = bytes.fromhex(arg.removeprefix("split:"))
+    frame = body + crc16(body).to_bytes(2, "little")
+    if split:
+        sock.sendall(frame[:3]); time.sleep(0.05); sock.sendall(frame[3:])
+    else:
+        sock.sendall(frame)
+    answer = b""
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:
+        # An exception answer is 5 bytes; a register answer is 5 + its byte count.
+        need = 5 if len(answer) < 3 or answer[1] & 0x80 else 5 + answer[2]
+        if len(answer) >= need:
+            break
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(256)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        answer += chunk
+    if not answer:
+        print("timeout")
+    elif len(answer) < 5 or crc16(answer[:-2]) != int.from_bytes(answer[-2:], "little"):
+        print("bad-crc " + answer.hex(" "))
+    else:
+        print(answer[:-2].hex(" "))
+sock.close()
+PYEOF
+cat >"$TMPD/rot.json" <<'EOF'
+{
+  "transport": "rtu-over-tcp", "host": "127.0.0.1", "port": 0, "maxSeconds": 120,
+  "units": {
+    "1": {"values": [{"function": "input", "address": 0, "type": "float32", "value": 230.5},
+                     {"function": "holding", "address": 40, "type": "int32", "wordOrder": "low-first", "value": -42}]}
+  },
+  "silentUnits": [3]
+}
+EOF
+start_peer rot "$TMPD/rot.json" --log-requests "$TMPD/rot-requests.log" || exit 1
+ROT_PID=$PEER_PID
+ROT_PORT="${PEER_READY#READY port=}"
+# "description|expected answer" per request, in the order the client sends them below.
+ROT_EXPECTED=(
+    "unit 1 float32 230.5 @0|01 04 04 43 66 80 00"
+    "request split over two TCP writes|01 04 04 43 66 80 00"
+    "unit 1 holding int32 low-first -42 @40|01 03 04 ff d6 ff ff"
+    "unit 1 undefined address -> exception 2|01 84 02"
+    "silent unit 3 -> no answer|timeout"
+    "absent unit 4 -> no answer (a bus behind a gateway)|timeout"
+    "unit 1 still fine on the same connection|01 04 04 43 66 80 00"
+)
+ROT_OUT="$(timeout 15 "$PY" "$TMPD/rtu_tcp_client.py" "$ROT_PORT" \
+    010400000002 split:010400000002 010300280002 010400050001 030400000001 040400000001 010400000002 2>&1)"
+mapfile -t ROT_LINES <<<"$ROT_OUT"
+for i in "${!ROT_EXPECTED[@]}"; do
+    what="${ROT_EXPECTED[$i]%%|*}"; want="${ROT_EXPECTED[$i]#*|}"
+    if [ "${ROT_LINES[$i]:-}" = "$want" ]; then ok "$what: $want"; else bad "$what: got '${ROT_LINES[$i]:-}', expected '$want'"; fi
+done
+[ "${#ROT_LINES[@]}" -eq "${#ROT_EXPECTED[@]}" ] || { bad "RTU-over-TCP client printed:"; sed 's/^/        /' <<<"$ROT_OUT"; }
+LINES=$(wc -l <"$TMPD/rot-requests.log")
+if [ "$LINES" -eq "${#ROT_EXPECTED[@]}" ]; then
+    ok "--log-requests (rtu-over-tcp): $LINES lines, e.g. '$(sed -n 5p "$TMPD/rot-requests.log")'"
+else
+    bad "--log-requests (rtu-over-tcp): $LINES lines for ${#ROT_EXPECTED[@]} requests"; cat "$TMPD/rot-requests.log"
+fi
+stop_peer "$ROT_PID" TERM
 
 echo "== $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
