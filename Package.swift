@@ -125,7 +125,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MeterPollingTests",
-            dependencies: ["MeterPolling", "DeviceProfiles", "GridLedgerCore", "ModbusCore"],
+            dependencies: [
+                "MeterPolling", "DeviceProfiles", "GridLedgerCore", "ModbusCore",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
