@@ -62,9 +62,10 @@ struct ReadCommand: AsyncParsableCommand {
             if poll > 0 { try await Task.sleep(for: .milliseconds(Int(interval * 1000))) }
             polled += await bus.pollDueMetersIgnoringSchedule(clock: clock)
         }
+        let allFailed = polled.allSatisfy { $0.reading.status == .failed }
         if json {
             print(try ReadingPresentation.json(polled), terminator: "")
-        } else {
+        } else if !allFailed {
             print(ReadingPresentation.table(polled.map(\.reading)), terminator: "")
         }
         if showRequests, let session = await bus.sessions().first {
