@@ -3,8 +3,8 @@ public import MeterPolling
 public import ModbusCore
 public import ModbusTransport
 
-/// The reader every production bus uses: libmodbus, paced for RS-485.
-public typealias ProductionReader = PacedReader<ModbusClient>
+/// The reader every production bus uses: libmodbus (or RTU-over-TCP framing), paced for RS-485.
+public typealias ProductionReader = PacedReader<ModbusConnection>
 
 /// How to reach one bus and which meters are on it.
 public struct BusConfiguration: Sendable {
@@ -49,6 +49,6 @@ public func buildBus(_ configuration: BusConfiguration, catalog: ProfileCatalog)
         let choice: MeterProfileChoice = meter.profile == "sunspec" ? .sunspec(catalog) : .profile(try catalog.profile(meter.profile))
         sessions.append(MeterSession(name: meter.name, unit: meter.unit, choice: choice, pollIntervalMillis: meter.pollIntervalMillis, backoff: meter.backoff))
     }
-    let client = try ModbusClient(endpoint: configuration.endpoint, timeouts: configuration.timeouts)
+    let client = try ModbusConnection(endpoint: configuration.endpoint, timeouts: configuration.timeouts)
     return BusWorker(name: configuration.name, reader: PacedReader(client, pacing: configuration.pacing), sessions: sessions)
 }

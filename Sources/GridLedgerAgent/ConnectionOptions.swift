@@ -10,6 +10,9 @@ public struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Serial device of a Modbus RTU (RS-485) bus.", valueName: "DEVICE"))
     public var rtu: String?
 
+    @Option(name: .long, help: ArgumentHelp("Modbus RTU frames over TCP, through a transparent serial-to-Ethernet gateway.", valueName: "HOST:PORT"))
+    public var rtuOverTcp: String?
+
     @Option(name: .long, help: "RTU baud rate.")
     public var baud: Int = 9600
 
@@ -25,14 +28,20 @@ public struct ConnectionOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        guard (tcp == nil) != (rtu == nil) else { throw ValidationError("give exactly one of --tcp HOST:PORT or --rtu DEVICE") }
+        guard [tcp, rtu, rtuOverTcp].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --tcp HOST:PORT, --rtu DEVICE or --rtu-over-tcp HOST:PORT")
+        }
         guard (10...60_000).contains(timeout) else { throw ValidationError("--timeout must be 10…60000 ms") }
-        if case .tcp(_, 0) = try endpoint() { throw ValidationError("--tcp needs a port (1…65535)") }
+        switch try endpoint() {
+        case .tcp(_, 0), .rtuOverTCP(_, 0): throw ValidationError("a TCP endpoint needs a port (1…65535)")
+        default: break
+        }
     }
 
     public func endpoint() throws -> ModbusEndpoint {
         do {
             if let tcp { return try ModbusEndpoint(parsing: tcp.hasPrefix("tcp://") ? tcp : "tcp://\(tcp)") }
+            if let rtuOverTcp { return try ModbusEndpoint(parsing: "rtu-over-tcp://\(rtuOverTcp)") }
             return try ModbusEndpoint(parsing: "rtu://\(rtu ?? "")?baud=\(baud)&parity=\(parity)&stop=\(stopBits)")
         } catch {
             throw ValidationError("\(error)".replacingOccurrences(of: "invalid request: ", with: ""))

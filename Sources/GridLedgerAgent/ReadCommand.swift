@@ -18,6 +18,7 @@ struct ReadCommand: AsyncParsableCommand {
               gridledger-agent read --profile eastron-sdm630 --tcp 127.0.0.1:1502 --unit 1
               gridledger-agent read --profile eastron-sdm120 --rtu /dev/ttyUSB0 --baud 9600 --unit 3 --json
               gridledger-agent read --profile sunspec --tcp 192.0.2.10:502 --unit 126 --count 5 --interval 2
+              gridledger-agent read --profile abb-b23-b24 --rtu-over-tcp 192.0.2.20:8899 --unit 2
 
             Exit status: 0 when every poll returned values, 1 when a poll failed, 64 for bad options.
             """)

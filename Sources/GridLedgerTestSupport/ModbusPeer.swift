@@ -41,8 +41,8 @@ public final class ModbusPeer: Sendable {
     private let directory: TemporaryDirectory
 
     /// Starts a TCP peer on a free loopback port.
-    public static func tcp(units: [UInt8: Unit], silentUnits: [UInt8] = []) async throws -> ModbusPeer {
-        try await ModbusPeer(spec: ["transport": "tcp", "host": "127.0.0.1", "port": 0], units: units, silentUnits: silentUnits)
+    public static func tcp(units: [UInt8: Unit], silentUnits: [UInt8] = [], port: Int = 0) async throws -> ModbusPeer {
+        try await ModbusPeer(spec: ["transport": "tcp", "host": "127.0.0.1", "port": port], units: units, silentUnits: silentUnits)
     }
 
     /// Starts an RTU-over-TCP peer (RTU frames on a TCP connection, like a transparent

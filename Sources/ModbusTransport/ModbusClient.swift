@@ -41,6 +41,8 @@ public final class ModbusClient: RegisterReader {
         switch endpoint {
         case .tcp(let host, let port):
             created = modbus_new_tcp_pi(host, String(port))
+        case .rtuOverTCP:
+            throw .invalidRequest("\(endpoint): libmodbus has no RTU-over-TCP backend; use RTUOverTCPClient (makeConnection does)")
         case .rtu(let s):
             created = modbus_new_rtu(s.device, Int32(s.baud), CChar(bitPattern: s.parity.rawValue.utf8.first!), Int32(s.dataBits), Int32(s.stopBits))
         }
@@ -101,7 +103,7 @@ public final class ModbusClient: RegisterReader {
         switch (error, endpoint) {
         case (.exception, _):
             break
-        case (.timeout, .rtu), (.invalidResponse, .rtu):
+        case (.timeout, .rtu), (.invalidResponse, .rtu), (.timeout, .rtuOverTCP), (.invalidResponse, .rtuOverTCP):
             _ = modbus_flush(context)
         case (.timeout, .tcp), (.invalidResponse, .tcp), (.connection, _):
             close()

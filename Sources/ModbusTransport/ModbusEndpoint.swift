@@ -5,9 +5,12 @@ public import ModbusCore
 /// Text forms, as used in configuration files and on the command line:
 /// - `tcp://HOST:PORT` (port defaults to 502), also plain `HOST:PORT`
 /// - `rtu:///dev/ttyUSB0?baud=9600&parity=N&data=8&stop=1` (defaults 9600 8N1)
+/// - `rtu-over-tcp://HOST:PORT`: RTU frames over a TCP socket, as transparent serial-to-Ethernet
+///   gateways forward them
 public enum ModbusEndpoint: Sendable, Hashable, CustomStringConvertible {
     case tcp(host: String, port: Int)
     case rtu(SerialSettings)
+    case rtuOverTCP(host: String, port: Int)
 
     public struct SerialSettings: Sendable, Hashable {
         public var device: String
@@ -65,7 +68,9 @@ public enum ModbusEndpoint: Sendable, Hashable, CustomStringConvertible {
             self = .rtu(settings)
             return
         }
-        let hostPort = text.hasPrefix("tcp://") ? String(text.dropFirst("tcp://".count)) : text
+        let overTCP = text.hasPrefix("rtu-over-tcp://")
+        let hostPort = overTCP ? String(text.dropFirst("rtu-over-tcp://".count))
+            : text.hasPrefix("tcp://") ? String(text.dropFirst("tcp://".count)) : text
         guard !hostPort.isEmpty, !hostPort.contains("/") else {
             throw .invalidRequest("'\(text)' is not an endpoint: use tcp://HOST:PORT or rtu:///dev/DEVICE")
         }
@@ -89,7 +94,7 @@ public enum ModbusEndpoint: Sendable, Hashable, CustomStringConvertible {
                 port = p
             }
         }
-        self = .tcp(host: host, port: port)
+        self = overTCP ? .rtuOverTCP(host: host, port: port) : .tcp(host: host, port: port)
     }
 
     public var description: String {
@@ -98,12 +103,16 @@ public enum ModbusEndpoint: Sendable, Hashable, CustomStringConvertible {
             host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
         case .rtu(let s):
             "rtu://\(s.device)?baud=\(s.baud)&parity=\(s.parity.rawValue)&data=\(s.dataBits)&stop=\(s.stopBits)"
+        case .rtuOverTCP(let host, let port):
+            host.contains(":") ? "rtu-over-tcp://[\(host)]:\(port)" : "rtu-over-tcp://\(host):\(port)"
         }
     }
 
-    /// True for serial buses, where all meters share one line and requests must be serialized.
+    /// True for serial buses (also behind a gateway), where meters share one line.
     public var isSerial: Bool {
-        if case .rtu = self { return true }
-        return false
+        switch self {
+        case .rtu, .rtuOverTCP: true
+        case .tcp: false
+        }
     }
 }

@@ -38,6 +38,8 @@ public final class ModbusServer {
         case .tcp(let host, let port):
             guard let ctx = modbus_new_tcp_pi(host, String(port)) else { throw LibModbusError.current() }
             context = ctx
+        case .rtuOverTCP:
+            throw .invalidRequest("\(endpoint): the simulator serves Modbus TCP or RTU")
         case .rtu(let s):
             guard let ctx = modbus_new_rtu(s.device, Int32(s.baud), CChar(bitPattern: s.parity.rawValue.utf8.first!), Int32(s.dataBits), Int32(s.stopBits)) else {
                 throw LibModbusError.current()
@@ -59,7 +61,7 @@ public final class ModbusServer {
                 throw .connection("cannot listen on \(endpoint): \(String(cString: modbus_strerror(errno)))")
             }
             boundPort = Self.localPort(of: listenSocket)
-        case .rtu:
+        case .rtu, .rtuOverTCP:
             guard modbus_connect(context) == 0 else {
                 throw .connection("cannot open \(endpoint): \(String(cString: modbus_strerror(errno)))")
             }
@@ -78,7 +80,7 @@ public final class ModbusServer {
     public func serve(responder: any RegisterResponder, pollInterval: Duration = .milliseconds(100), shouldStop: () -> Bool) {
         switch endpoint {
         case .tcp: serveTCP(responder: responder, pollInterval: pollInterval, shouldStop: shouldStop)
-        case .rtu: serveRTU(responder: responder, pollInterval: pollInterval, shouldStop: shouldStop)
+        case .rtu, .rtuOverTCP: serveRTU(responder: responder, pollInterval: pollInterval, shouldStop: shouldStop)
         }
     }
 

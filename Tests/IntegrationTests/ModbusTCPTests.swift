@@ -1,4 +1,5 @@
 import DeviceProfiles
+import Foundation
 import GridLedgerAgent
 import GridLedgerCore
 import GridLedgerTestSupport
@@ -82,6 +83,46 @@ struct ModbusTCPTests {
         #expect(reading[.frequency] == ScaledValue(50))
         #expect(reading[.energyActiveExportTotal] == ScaledValue(655_360))
         #expect(reading.notImplemented.contains(.dcPower))
+        await peer.stop()
+    }
+}
+
+@Suite("Reconnection and RTU over TCP", .serialized)
+struct ReconnectionTests {
+    @Test func tcpBusReconnectsAfterThePeerRestarts() async throws {
+        let profile = try catalog.profile("eastron-sdm630")
+        let vector = try DecodeVector.load("eastron-sdm630.yaml")
+        let first = try await ModbusPeer.tcp(units: [1: peerUnit(for: profile, vector: vector)])
+        let port = try #require(first.port)
+        let bus = try buildBus(BusConfiguration(name: "tcp", endpoint: .tcp(host: "127.0.0.1", port: port), timeouts: .init(response: .milliseconds(300)),
+                                                meters: [MeterConfiguration(name: "m", unit: 1, profile: profile.id)]), catalog: catalog)
+        let clock = ManualClock()
+        #expect(await bus.pollDueMetersIgnoringSchedule(clock: clock).first?.reading.status == .complete)
+        await first.stop()
+        let down = try #require(await bus.pollDueMetersIgnoringSchedule(clock: clock).first?.reading)
+        #expect(down.status == .failed)
+        #expect(down.measurements.isEmpty)
+        let second = try await ModbusPeer.tcp(units: [1: peerUnit(for: profile, vector: vector)], port: port)
+        let back = try #require(await bus.pollDueMetersIgnoringSchedule(clock: clock).first?.reading)
+        #expect(back.status == .complete, "\(back.problems)")
+        #expect(back[.energyActiveImportTotal] == vector.expected[.energyActiveImportTotal])
+        await second.stop()
+    }
+
+    @Test func agentReadsThroughAnRTUOverTCPGateway() async throws {
+        let profile = try catalog.profile("abb-b23-b24")
+        let vector = try DecodeVector.load("abb-b23-b24.yaml")
+        let peer = try await ModbusPeer.rtuOverTCP(units: [2: peerUnit(for: profile, vector: vector)])
+        let result = try await ChildProcess.run(try TestEnvironment.executable("gridledger-agent"), [
+            "read", "--profile", profile.id, "--rtu-over-tcp", "127.0.0.1:\(try #require(peer.port))", "--unit", "2", "--json",
+            "--profiles", TestEnvironment.profilesDirectory.path,
+        ], timeout: .seconds(30))
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["status"] as? String == "complete")
+        let values = (json["values"] as? [[String: Any]]) ?? []
+        let energy = values.first { $0["quantity"] as? String == "energy.active.import.total" }?["value"] as? NSNumber
+        #expect(energy?.stringValue == vector.expected[.energyActiveImportTotal]?.description)
         await peer.stop()
     }
 }

@@ -111,6 +111,97 @@ struct RTUOverTCPTests {
         await third.stop()
     }
 
+    /// A gateway misbehaving on purpose, which pymodbus cannot be made to do. Answers every
+    /// request as if for 2 registers holding 230.5, shaped by the unit id: 1 in two TCP chunks
+    /// 20 ms apart, 2 with a damaged CRC, 3 stalling 1 s after 4 bytes, 4 from unit 5 instead,
+    /// 5 followed by 3 stray bytes. Prints READY port=N, then CONNECT per accepted connection.
+    static let faultyGateway = #"""
+    import signal, socket, threading, time
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    def frame(body):
+        crc = 0xFFFF
+        for byte in body:
+            crc ^= byte
+            for _ in range(8):
+                crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        return body + bytes([crc & 255, crc >> 8])
+    def serve(conn):
+        with conn:
+            while True:
+                req = b""
+                while len(req) < 8:
+                    chunk = conn.recv(8 - len(req))
+                    if not chunk:
+                        return
+                    req += chunk
+                unit, answer = req[0], frame(bytes([req[0], req[1], 4, 0x43, 0x66, 0x80, 0x00]))
+                if unit == 1:
+                    conn.sendall(answer[:4]); time.sleep(0.02); conn.sendall(answer[4:])
+                elif unit == 2:
+                    conn.sendall(answer[:-1] + bytes([answer[-1] ^ 0xFF]))
+                elif unit == 3:
+                    conn.sendall(answer[:4]); time.sleep(1); conn.sendall(answer[4:])
+                elif unit == 4:
+                    conn.sendall(frame(bytes([5, req[1], 4, 0x43, 0x66, 0x80, 0x00])))
+                elif unit == 5:
+                    conn.sendall(answer + bytes([0xFF, 0xFF, 0xFF]))
+    def guarded(conn):
+        try:
+            serve(conn)
+        except OSError:
+            pass  # the client closed first, as it should after a timeout
+    server = socket.create_server(("127.0.0.1", 0))
+    print("READY port=%d" % server.getsockname()[1], flush=True)
+    while True:
+        conn, _ = server.accept()
+        print("CONNECT", flush=True)
+        threading.Thread(target=guarded, args=(conn,), daemon=True).start()
+    """#
+
+    @Test func garbledAndStalledAnswersCloseTheConnection() async throws {
+        let gateway = try ChildProcess(try TestEnvironment.peerPython(), ["-c", Self.faultyGateway])
+        let ready = try await gateway.waitForLine(startingWith: "READY")
+        let port = try #require(ready.split(separator: "port=").last.flatMap { Int($0) })
+        let client = try RTUOverTCPClient(host: "127.0.0.1", port: port, timeouts: Self.timeouts)
+        let span = RegisterSpan(.input, address: 0, count: 2)
+        let value = RegisterCodec.encode(float: 230.5, order: .highFirst)
+
+        // Chunks within the byte timeout are one answer; stray bytes after an answer are
+        // dropped before the next request instead of being read as its answer.
+        #expect(try client.readRegisters(unit: 1, span: span) == value)
+        #expect(try client.readRegisters(unit: 5, span: span) == value)
+        #expect(try client.readRegisters(unit: 1, span: span) == value)
+        #expect(client.isConnected)
+
+        for unit: UInt8 in [2, 4] {
+            guard case .invalidResponse = Self.error(reading: span, unit: unit, from: client) else {
+                Issue.record("unit \(unit): expected an invalid response")
+                continue
+            }
+            #expect(!client.isConnected)
+        }
+
+        // The answer starts at once and then stalls: the byte timeout (50 ms) ends the wait,
+        // not the response timeout (300 ms).
+        let started = ContinuousClock.now
+        let stalled = Self.error(reading: span, unit: 3, from: client)
+        let elapsed = ContinuousClock.now - started
+        guard case .timeout = stalled else {
+            Issue.record("stalled answer: expected a timeout, got \(String(describing: stalled))")
+            await gateway.stop()
+            return
+        }
+        #expect(elapsed >= .milliseconds(40) && elapsed < .milliseconds(250), "stalled answer timed out after \(elapsed)")
+        #expect(!client.isConnected)
+
+        #expect(try client.readRegisters(unit: 1, span: span) == value)
+        #expect(client.transactions == 7)
+        // One connection for the first four requests, then one after each failure.
+        #expect(gateway.standardOutput.split(separator: "\n").filter { $0 == "CONNECT" }.count == 4)
+        client.close()
+        await gateway.stop()
+    }
+
     @Test func invalidArgumentsAreRefusedWithoutSending() throws {
         // No peer: nothing may be sent, so nothing needs to listen.
         let client = try RTUOverTCPClient(host: "127.0.0.1", port: 9, timeouts: Self.timeouts)

@@ -53,6 +53,9 @@ Findings and design (checked against pymodbus 3.16.1 + pyserial 3.5, Python 3.11
   everything else goes to stderr. Exit codes: 0 after SIGTERM/SIGINT, stdin EOF (with
   ``--exit-on-stdin-eof``) or ``maxSeconds``; 2 for a bad spec or command line (message names
   the problem); 1 when the server cannot start (port in use, device cannot be opened).
+* SIGTERM/SIGINT are unblocked at startup: a child inherits its parent's signal mask, and
+  Foundation's ``Process`` (swift-corelibs-foundation, used by GridLedgerTestSupport) starts
+  children with both blocked, so a stop used to wait for SIGKILL.
 * Spec keys starting with "_" are ignored (use them as comments); any other unknown key is an
   error, so typos such as "maxRegisterPerRead" are caught.
 """
@@ -509,6 +512,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"modbus_peer: --log-requests {args.log_requests}: {exc.strerror}", file=sys.stderr)
             return 2
 
+    # A parent may start us with SIGTERM/SIGINT blocked (the Swift test runner's Foundation
+    # Process does: the mask is inherited), which made every stop wait for the SIGKILL grace.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                         format="modbus_peer[pymodbus] %(levelname)s %(message)s")
     # pymodbus logs every garbled frame at WARNING; keep stderr readable.
