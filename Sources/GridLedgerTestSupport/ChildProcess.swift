@@ -1,29 +1,30 @@
 import Foundation
-import Synchronization
 
 /// A process started by a test, with its output captured. Always stopped: by `stop()`, or by
 /// `deinit` as a last resort, so a failing test leaves no process behind.
 public final class ChildProcess: Sendable {
     public let command: [String]
     private let process: Process
-    private let output = OutputBuffer()
-    private let errorOutput = OutputBuffer()
+    /// Output goes to files, not pipes: Foundation's pipe readability handlers on Linux can
+    /// miss output when many processes start at once, and files cannot fill up and block the child.
+    private let outputDirectory: TemporaryDirectory
+    private let stdinPipe: Pipe
 
     /// Starts `executable` with `arguments`. Standard input stays open (a pipe) so peers that
     /// exit on EOF outlive nothing but the test process.
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
         command = [executable] + arguments
+        outputDirectory = try TemporaryDirectory(prefix: "child")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = stdin
-        let output = self.output, errorOutput = self.errorOutput
-        stdout.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
-        stderr.fileHandleForReading.readabilityHandler = { handle in errorOutput.append(handle.availableData) }
+        FileManager.default.createFile(atPath: outputDirectory.path("stdout"), contents: nil)
+        FileManager.default.createFile(atPath: outputDirectory.path("stderr"), contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stdout"))
+        process.standardError = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stderr"))
+        stdinPipe = Pipe()
+        process.standardInput = stdinPipe
         self.process = process
         try process.run()
     }
@@ -35,8 +36,8 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    public var standardOutput: String { output.text }
-    public var standardError: String { errorOutput.text }
+    public var standardOutput: String { (try? String(contentsOfFile: outputDirectory.path("stdout"), encoding: .utf8)) ?? "" }
+    public var standardError: String { (try? String(contentsOfFile: outputDirectory.path("stderr"), encoding: .utf8)) ?? "" }
     public var isRunning: Bool { process.isRunning }
     public var processIdentifier: Int32 { process.processIdentifier }
 
@@ -72,8 +73,6 @@ public final class ChildProcess: Sendable {
             await stop()
             throw TestSupportError("\(command.joined(separator: " ")) did not exit within \(timeout)")
         }
-        // Let the readability handlers drain the pipes.
-        try await Task.sleep(for: .milliseconds(50))
         return process.terminationStatus
     }
 
@@ -90,9 +89,3 @@ public struct TestSupportError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Bytes a child process wrote, appended from the pipe's reader thread.
-final class OutputBuffer: Sendable {
-    private let data = Mutex(Data())
-    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
-    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
-}

@@ -7,6 +7,11 @@ import MeterSimulator
 import ModbusCore
 import ModbusTransport
 import Synchronization
+import Testing
+
+/// Every integration suite is nested here: they run one after another, because each starts
+/// real peers (Python, socat) and the CI machine has two cores.
+@Suite("Integration", .serialized) enum Integration {}
 
 let catalog = try! ProfileCatalog.load(directory: TestEnvironment.profilesDirectory)
 
