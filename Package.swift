@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "MeterPollingTests",
             dependencies: [
-                "MeterPolling", "DeviceProfiles", "GridLedgerCore", "ModbusCore",
+                "MeterPolling", "DeviceProfiles", "GridLedgerCore", "ModbusCore", "GridLedgerTestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

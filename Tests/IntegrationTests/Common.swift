@@ -34,10 +34,3 @@ func peerUnit(for profile: DeviceProfile, vector: DecodeVector?, fill: ScaledVal
     return unit
 }
 
-/// A wall clock moved by hand.
-final class ManualClock: WallClock {
-    private let now: Mutex<Int64>
-    init(_ start: Int64 = 1_700_000_000_000) { now = Mutex(start) }
-    func nowMillis() -> Int64 { now.withLock { $0 } }
-    func advance(millis: Int64) { now.withLock { $0 += millis } }
-}

@@ -1,5 +1,6 @@
 import DeviceProfiles
 import GridLedgerCore
+import GridLedgerTestSupport
 import MeterPolling
 import ModbusCore
 import Testing

@@ -39,13 +39,6 @@ struct FakeLine: RegisterReader {
     }
 }
 
-/// A wall clock tests move by hand.
-final class ManualClock: WallClock {
-    private let now: Mutex<Int64>
-    init(_ start: Int64 = 1_700_000_000_000) { now = Mutex(start) }
-    func nowMillis() -> Int64 { now.withLock { $0 } }
-    func advance(millis: Int64) { now.withLock { $0 += millis } }
-}
 
 /// Builds a SunSpec register map: 'SunS' at `base`, then the given models, then the end marker.
 struct SunSpecBuilder {

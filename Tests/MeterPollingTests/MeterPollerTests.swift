@@ -1,5 +1,6 @@
 import DeviceProfiles
 import GridLedgerCore
+import GridLedgerTestSupport
 import Logging
 import MeterPolling
 import ModbusCore
