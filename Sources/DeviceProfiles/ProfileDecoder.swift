@@ -1,5 +1,5 @@
 public import GridLedgerCore
-public import ModbusCore
+import ModbusCore
 
 /// What decoding one field gave.
 public enum FieldOutcome: Sendable, Hashable {

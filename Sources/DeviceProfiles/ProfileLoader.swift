@@ -1,5 +1,5 @@
-public import GridLedgerCore
-public import ModbusCore
+import GridLedgerCore
+import ModbusCore
 import Yams
 
 /// Parses and validates profile YAML into ``DeviceProfile``s.

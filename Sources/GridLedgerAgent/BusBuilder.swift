@@ -1,6 +1,6 @@
 public import DeviceProfiles
 public import MeterPolling
-public import ModbusCore
+import ModbusCore
 public import ModbusTransport
 
 /// The reader every production bus uses: libmodbus (or RTU-over-TCP framing), paced for RS-485.

@@ -19,8 +19,8 @@ public final class ChildProcess: Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        FileManager.default.createFile(atPath: outputDirectory.path("stdout"), contents: nil)
-        FileManager.default.createFile(atPath: outputDirectory.path("stderr"), contents: nil)
+        _ = FileManager.default.createFile(atPath: outputDirectory.path("stdout"), contents: nil)
+        _ = FileManager.default.createFile(atPath: outputDirectory.path("stderr"), contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stdout"))
         process.standardError = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stderr"))
         stdinPipe = Pipe()

@@ -23,7 +23,7 @@ public struct PolledReading: Sendable, Hashable {
 /// it. All requests on the line run one after another on the worker's own dispatch queue, never
 /// on Swift's cooperative pool: libmodbus calls block for up to the response timeout, and a
 /// `modbus_t` must have one owner at a time.
-public final class BusWorker<Reader: RegisterReader>: Sendable {
+public final class BusWorker<Reader: RegisterReader & SendableMetatype>: Sendable {
     public let name: String
     private let queue: DispatchQueue
     private let state: Mutex<State>

@@ -8,7 +8,7 @@ public import ServiceLifecycle
 ///
 /// A `Service`: `run()` returns on graceful shutdown after the cycles under way have finished,
 /// so a reading that was captured is always delivered.
-public final class MeterPoller<Reader: RegisterReader>: Service {
+public final class MeterPoller<Reader: RegisterReader & SendableMetatype>: Service {
     public typealias Sink = @Sendable ([PolledReading]) async -> Void
 
     private let buses: [BusWorker<Reader>]

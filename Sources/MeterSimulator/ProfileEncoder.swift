@@ -1,6 +1,6 @@
 public import DeviceProfiles
 public import GridLedgerCore
-public import ModbusCore
+import ModbusCore
 
 /// The inverse of ``ProfileDecoder``: the register words a device of `profile` would send for a
 /// value. Used by the simulator; a round-trip test ties the two together.

@@ -1,5 +1,5 @@
 public import DeviceProfiles
-public import Foundation
+import Foundation
 public import GridLedgerCore
 public import Logging
 public import ModbusCore
@@ -55,10 +55,10 @@ public final class SimulatorServer: Sendable {
         let result: Result<SimulatorServer, ModbusError> = await withCheckedContinuation { continuation in
             let thread = Thread {
                 let server: ModbusServer
-                do {
+                do throws(ModbusError) {
                     server = try ModbusServer(endpoint: configuration.endpoint, rtuUnit: configuration.unit ?? 1)
                 } catch {
-                    continuation.resume(returning: .failure(error as! ModbusError))
+                    continuation.resume(returning: .failure(error))
                     return
                 }
                 let simulator = SimulatorServer(configuration: configuration, port: server.boundPort)
