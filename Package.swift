@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // MARK: C libraries, each behind a system-library target found by pkg-config.
@@ -36,6 +37,13 @@ let package = Package(
         .target(name: "GridLedgerCore", swiftSettings: swiftSettings),
         /// Modbus data model: function codes, exceptions, register codecs, the reader protocol.
         .target(name: "ModbusCore", swiftSettings: swiftSettings),
+        /// Signed reading records: byte-exact encoding (docs/FORMAT.md), per-meter hash chains,
+        /// RFC 6962 Merkle batches signed with Ed25519, and their verification.
+        .target(
+            name: "GridLedgerRecords",
+            dependencies: ["GridLedgerCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         /// Device profiles as data: schema, validation, decoding, block planning, SunSpec models.
         .target(
             name: "DeviceProfiles",
@@ -102,8 +110,9 @@ let package = Package(
             name: "gridledger-bench",
             dependencies: [
                 "GridLedgerCore", "DeviceProfiles", "MeterPolling", "ModbusTransport", "MeterSimulator", "ModbusCore",
-                "GridLedgerAgent", "GridLedgerTestSupport",
+                "GridLedgerAgent", "GridLedgerTestSupport", "GridLedgerRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -117,6 +126,12 @@ let package = Package(
         ),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ModbusCoreTests", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GridLedgerRecordsTests",
+            dependencies: ["GridLedgerRecords", "GridLedgerCore", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Vectors")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DeviceProfilesTests",
             dependencies: ["DeviceProfiles", "GridLedgerCore", "ModbusCore", "GridLedgerTestSupport"],

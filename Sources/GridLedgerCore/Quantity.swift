@@ -92,6 +92,62 @@ public enum Quantity: String, CaseIterable, Sendable, Hashable, Codable, Compara
         }
     }
 
+    /// The quantity's number in signed records (docs/FORMAT.md). Fixed forever: a new quantity
+    /// gets a new number, an old number is never reused.
+    public var code: UInt16 {
+        switch self {
+        case .energyActiveImportTotal: 1
+        case .energyActiveExportTotal: 2
+        case .energyActiveImportL1: 3
+        case .energyActiveImportL2: 4
+        case .energyActiveImportL3: 5
+        case .energyActiveExportL1: 6
+        case .energyActiveExportL2: 7
+        case .energyActiveExportL3: 8
+        case .energyReactiveImportTotal: 9
+        case .energyReactiveExportTotal: 10
+        case .powerActiveTotal: 20
+        case .powerActiveL1: 21
+        case .powerActiveL2: 22
+        case .powerActiveL3: 23
+        case .powerReactiveTotal: 24
+        case .powerReactiveL1: 25
+        case .powerReactiveL2: 26
+        case .powerReactiveL3: 27
+        case .powerApparentTotal: 28
+        case .powerApparentL1: 29
+        case .powerApparentL2: 30
+        case .powerApparentL3: 31
+        case .voltageL1: 40
+        case .voltageL2: 41
+        case .voltageL3: 42
+        case .voltageL1L2: 43
+        case .voltageL2L3: 44
+        case .voltageL3L1: 45
+        case .currentL1: 50
+        case .currentL2: 51
+        case .currentL3: 52
+        case .currentN: 53
+        case .frequency: 60
+        case .powerFactorTotal: 61
+        case .powerFactorL1: 62
+        case .powerFactorL2: 63
+        case .powerFactorL3: 64
+        case .dcPower: 70
+        case .dcVoltage: 71
+        case .dcCurrent: 72
+        case .temperature: 80
+        }
+    }
+
+    /// The quantity with record number `code`, if this version knows it.
+    public init?(code: UInt16) {
+        guard let quantity = Quantity.byCode[code] else { return nil }
+        self = quantity
+    }
+
+    private static let byCode: [UInt16: Quantity] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.code, $0) })
+
     /// The normalised unit every value of this quantity is expressed in.
     public var unit: CanonicalUnit {
         switch self {

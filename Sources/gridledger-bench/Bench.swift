@@ -19,7 +19,7 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Figures: transactions per SDM630 reading, full readings per second over Modbus TCP
             against the simulator, poll-cycle time of 8 meters on one RTU pty bus (pymodbus peer),
-            and pure decode cost. Run a release build:
+            pure decode cost, and signed-record encode/sign/verify cost. Run a release build:
               swift build -c release --product gridledger-bench && .build/release/gridledger-bench
             """)
 
@@ -42,6 +42,7 @@ struct Bench: AsyncParsableCommand {
         try await transactions(sdm630)
         try await tcpReadings(sdm630, catalog: catalog)
         decode(sdm630)
+        try RecordBench.run(runs: runs, median: median)
         if !skipRTU { try await rtuCycle(sdm630, catalog: catalog) }
     }
 

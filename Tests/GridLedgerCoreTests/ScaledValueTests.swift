@@ -62,6 +62,19 @@ struct QuantityTests {
         #expect(Quantity.powerActiveTotal.obis == "1-0:16.7.0")
     }
 
+    @Test func recordCodesAreUniqueAndPinned() {
+        let codes = Quantity.allCases.map(\.code)
+        #expect(Set(codes).count == codes.count)
+        for quantity in Quantity.allCases { #expect(Quantity(code: quantity.code) == quantity) }
+        // Pinned: signed records already carry these numbers.
+        #expect(Quantity.energyActiveImportTotal.code == 1)
+        #expect(Quantity.energyActiveExportTotal.code == 2)
+        #expect(Quantity.powerActiveTotal.code == 20)
+        #expect(Quantity.voltageL1.code == 40)
+        #expect(Quantity.temperature.code == 80)
+        #expect(Quantity(code: 0) == nil)
+    }
+
     @Test func countersAreExactlyTheEnergyQuantities() {
         for quantity in Quantity.allCases {
             #expect(quantity.isCounter == quantity.rawValue.hasPrefix("energy."))

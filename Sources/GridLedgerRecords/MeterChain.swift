@@ -1,0 +1,49 @@
+/// Per-meter continuity of verified records: sequence +1 and the previous-hash link.
+///
+/// Pure state, kept by whoever accepts records (the aggregator; tests; the offline verifier).
+/// It classifies a record before it is accepted, and remembers it only when told to.
+public struct MeterChain: Sendable, Hashable {
+    /// The last accepted record: its sequence, hash and bytes.
+    public private(set) var lastSequence: UInt64 = 0
+    public private(set) var lastHash: [UInt8] = ReadingRecord.zeroHash
+    private var recent: [UInt64: [UInt8]] = [:]
+    /// How many recent record hashes are kept to tell duplicates from equivocations.
+    public let memory: Int
+
+    public init(memory: Int = 1024) { self.memory = memory }
+
+    public enum Verdict: Sendable, Hashable {
+        /// Continues the chain: sequence is last + 1 and previous hash links to the last record.
+        case next
+        /// The same bytes as an already accepted record (a resend): ignore.
+        case duplicate
+        /// An already used sequence with different bytes: the gateway signed two histories.
+        case equivocation
+        /// An old sequence whose bytes are not remembered any more, or a sequence going back.
+        case replay
+        /// Sequence jumps ahead: records `lastSequence + 1 ..< sequence` are missing.
+        case gap(missing: ClosedRange<UInt64>)
+        /// Sequence is last + 1 but the previous hash does not match the last record.
+        case brokenLink
+    }
+
+    /// Classifies a verified record (its bytes as received).
+    public func classify(_ record: ReadingRecord, bytes: [UInt8]) -> Verdict {
+        let hash = ReadingRecord.hash(of: bytes)
+        if record.sequence <= lastSequence {
+            if let known = recent[record.sequence] { return known == hash ? .duplicate : .equivocation }
+            return .replay
+        }
+        if record.sequence > lastSequence + 1 { return .gap(missing: (lastSequence + 1)...(record.sequence - 1)) }
+        return record.previousHash == lastHash ? .next : .brokenLink
+    }
+
+    /// Records `record` as the chain's new head. Call after `classify` returned `.next` (or
+    /// after a recorded gap, when the receiver decides to continue from there).
+    public mutating func accept(_ record: ReadingRecord, bytes: [UInt8]) {
+        lastSequence = record.sequence
+        lastHash = ReadingRecord.hash(of: bytes)
+        recent[record.sequence] = lastHash
+        if recent.count > memory, let oldest = recent.keys.min() { recent[oldest] = nil }
+    }
+}
