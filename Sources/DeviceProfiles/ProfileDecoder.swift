@@ -51,7 +51,7 @@ public enum ProfileDecoder {
     public static func decode(_ field: DeviceProfile.Field, of profile: DeviceProfile, image: RegisterImage, base: UInt16 = 0) -> FieldOutcome {
         let span = field.location.span(count: field.registerCount, base: base)
         guard let words = image.words(span) else { return .missing("registers \(span) not read") }
-        let pattern = RegisterCodec.rawBits(words, order: field.wordOrder)
+        let pattern = RegisterCodec.bits(words, order: field.wordOrder)
         if field.notImplemented.contains(pattern) { return .notImplemented }
 
         var exponent = Int(field.scaleExponent) + Int(field.deviceUnit.canonical.exponent)
@@ -94,15 +94,10 @@ public enum ProfileDecoder {
 
     static func floatValue(_ value: Double, exponent: Int, unit: CanonicalUnit) -> FieldOutcome {
         let resolution = Int(unit.floatResolutionExponent)
-        let shifted = value * powerOfTen(exponent - resolution)
+        let shifted = value * ScaledValue.doublePowerOfTen(exponent - resolution)
         guard shifted.magnitude < 9.0e18 else { return .missing("value \(value) is out of range") }
         let mantissa = Int64(shifted.rounded(.toNearestOrEven))
         return .value(ScaledValue(mantissa, exponent: Int8(resolution)))
     }
 
-    private static func powerOfTen(_ n: Int) -> Double {
-        var result = 1.0
-        for _ in 0..<n.magnitude { result *= 10 }
-        return n < 0 ? 1 / result : result
-    }
 }

@@ -105,6 +105,13 @@ public struct ScaledValue: Sendable, Hashable, Codable, CustomStringConvertible,
         Double(mantissa) * Self.doublePowerOfTen(Int(exponent))
     }
 
+    /// 10^n as a Double, for converting between floating-point device registers and exact values.
+    public static func doublePowerOfTen(_ n: Int) -> Double {
+        var result = 1.0
+        for _ in 0..<n.magnitude { result *= 10 }
+        return n < 0 ? 1 / result : result
+    }
+
     static func powerOfTen(_ n: Int) -> Int64? {
         guard n >= 0, n <= 18 else { return nil }
         var result: Int64 = 1
@@ -112,9 +119,4 @@ public struct ScaledValue: Sendable, Hashable, Codable, CustomStringConvertible,
         return result
     }
 
-    private static func doublePowerOfTen(_ n: Int) -> Double {
-        var result = 1.0
-        for _ in 0..<abs(n) { result *= 10 }
-        return n < 0 ? 1 / result : result
-    }
 }

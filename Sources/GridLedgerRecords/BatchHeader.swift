@@ -54,9 +54,7 @@ public struct BatchHeader: Sendable, Hashable {
     public static func signatureInput(headerBytes: [UInt8]) -> [UInt8] { signatureDomain + headerBytes }
 
     func validate() throws(RecordError) {
-        guard (1...64).contains(gatewayID.utf8.count), gatewayID.utf8.allSatisfy(isIdentifierByte) else {
-            throw .invalidField("batch gateway id", "'\(gatewayID)' must be 1…64 characters of [A-Za-z0-9._:-]")
-        }
+        try checkIdentifier("batch gateway id", gatewayID, maximum: 64)
         guard batchSequence >= 1 else { throw .invalidField("batch sequence", "starts at 1") }
         guard (1...Self.maximumLeaves).contains(leafCount) else { throw .invalidField("leaf count", "must be 1…\(Self.maximumLeaves)") }
         guard root.count == 32 else { throw .invalidField("merkle root", "must be 32 bytes") }

@@ -76,6 +76,13 @@ func isIdentifierByte(_ byte: UInt8) -> Bool {
     }
 }
 
+/// Refuses an id that is empty, longer than `maximum` bytes, or has a character outside the set.
+func checkIdentifier(_ field: String, _ value: String, maximum: Int) throws(RecordError) {
+    guard (1...maximum).contains(value.utf8.count), value.utf8.allSatisfy(isIdentifierByte) else {
+        throw .invalidField(field, "'\(value)' must be 1…\(maximum) characters of [A-Za-z0-9._:-]")
+    }
+}
+
 /// Why bytes are not a valid record, batch header or envelope.
 public enum RecordError: Error, Sendable, Hashable, CustomStringConvertible {
     case truncated(String)

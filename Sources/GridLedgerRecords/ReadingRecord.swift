@@ -107,11 +107,9 @@ public struct ReadingRecord: Sendable, Hashable {
     public static func hash(of bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 
     func validate() throws(RecordError) {
-        for (name, id, maximum) in [("gateway id", gatewayID, 64), ("meter id", meterID, 128), ("profile id", profileID, 64)] {
-            guard (1...maximum).contains(id.utf8.count), id.utf8.allSatisfy(isIdentifierByte) else {
-                throw .invalidField(name, "'\(id)' must be 1…\(maximum) characters of [A-Za-z0-9._:-]")
-            }
-        }
+        try checkIdentifier("gateway id", gatewayID, maximum: 64)
+        try checkIdentifier("meter id", meterID, maximum: 128)
+        try checkIdentifier("profile id", profileID, maximum: 64)
         guard sequence >= 1 else { throw .invalidField("sequence", "starts at 1") }
         guard flags.isSubset(of: .known) else { throw .invalidField("flags", "reserved bits set (\(flags.rawValue))") }
         guard previousHash.count == 32 else { throw .invalidField("previous hash", "must be 32 bytes") }

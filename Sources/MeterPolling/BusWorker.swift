@@ -42,26 +42,24 @@ public final class BusWorker<Reader: RegisterReader & SendableMetatype>: Sendabl
     /// Polls every meter that is due at `nowMillis` (per its interval and backoff), in order.
     /// Capture time is taken from `clock` just before each meter's first request.
     public func pollDueMeters(clock: some WallClock) async -> [PolledReading] {
+        await poll(clock: clock, ignoringSchedule: false)
+    }
+
+    /// Polls every meter now, whatever its schedule (one-shot commands).
+    public func pollDueMetersIgnoringSchedule(clock: some WallClock) async -> [PolledReading] {
+        await poll(clock: clock, ignoringSchedule: true)
+    }
+
+    private func poll(clock: some WallClock, ignoringSchedule: Bool) async -> [PolledReading] {
         await perform { state in
             var readings: [PolledReading] = []
             let now = clock.nowMillis()
-            for index in state.sessions.indices where state.sessions[index].isDue(at: now) {
+            for index in state.sessions.indices where ignoringSchedule || state.sessions[index].isDue(at: now) {
                 let capture = clock.nowMillis()
                 let reading = state.sessions[index].poll(reader: &state.reader, captureMillis: capture)
                 readings.append(PolledReading(bus: self.name, meter: state.sessions[index].name, unit: state.sessions[index].unit, reading: reading))
             }
             return readings
-        }
-    }
-
-    /// Polls every meter now, whatever its schedule (one-shot commands).
-    public func pollDueMetersIgnoringSchedule(clock: some WallClock) async -> [PolledReading] {
-        await perform { state in
-            state.sessions.indices.map { index in
-                let capture = clock.nowMillis()
-                let reading = state.sessions[index].poll(reader: &state.reader, captureMillis: capture)
-                return PolledReading(bus: self.name, meter: state.sessions[index].name, unit: state.sessions[index].unit, reading: reading)
-            }
         }
     }
 

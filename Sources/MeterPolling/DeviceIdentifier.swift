@@ -39,7 +39,6 @@ public enum DeviceIdentifier {
                     matches = false
                     break
                 }
-                if lastSilence != nil { break }
             }
             if lastSilence != nil && !answered { throw lastSilence! }
             if matches {

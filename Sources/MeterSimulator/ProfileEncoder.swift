@@ -12,8 +12,7 @@ public enum ProfileEncoder {
         let signed = field.invert ? ScaledValue(-value.mantissa, exponent: value.exponent) : value
         switch field.type {
         case .float32:
-            var double = signed.approximateDouble
-            for _ in 0..<exponent.magnitude { double = exponent > 0 ? double / 10 : double * 10 }
+            let double = signed.approximateDouble * ScaledValue.doublePowerOfTen(-exponent)
             return RegisterCodec.encode(float: Float(double), order: field.wordOrder)
         default:
             let raw = signed.rounded(toExponent: Int8(clamping: exponent))?.mantissa ?? 0

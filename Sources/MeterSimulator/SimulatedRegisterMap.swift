@@ -29,9 +29,7 @@ public final class SimulatedRegisterMap: RegisterResponder {
         if let unit, requested != unit { return nil }  // not us: stay silent, like a bus slave
         if Int(span.count) > profile.limits.maxRegistersPerRead { return .exception(.illegalDataValue) }
         if profile.limits.unreadable.contains(where: { $0.overlaps(span) }) { return .exception(.illegalDataAddress) }
-        refresh()
-        let table = tables[span.function] ?? [:]
-        return .registers((0..<Int(span.count)).map { table[span.address &+ UInt16($0)] ?? 0 })
+        return .registers(words(span))
     }
 
     /// The words currently served, for tests.

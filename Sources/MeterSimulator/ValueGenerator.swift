@@ -112,10 +112,7 @@ public struct SyntheticHousehold: ValueGenerator {
     }
 
     static func scaled(_ value: Double, exponent: Int8) -> ScaledValue {
-        var factor = 1.0
-        for _ in 0..<exponent.magnitude { factor *= 10 }
-        let mantissa = exponent < 0 ? value * factor : value / factor
-        return ScaledValue(Int64(mantissa.rounded()), exponent: exponent)
+        ScaledValue(Int64((value * ScaledValue.doublePowerOfTen(-Int(exponent))).rounded()), exponent: exponent)
     }
 
     /// sin without Foundation, accurate to ~1e-6 — plenty for a simulated load curve.

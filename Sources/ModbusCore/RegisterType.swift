@@ -87,11 +87,6 @@ public enum RegisterCodec {
         }
     }
 
-    /// The raw bit pattern of `words` as the type's unsigned width (for "not implemented" checks).
-    public static func rawBits(_ words: ArraySlice<UInt16>, order: WordOrder) -> UInt64 {
-        bits(words, order: order)
-    }
-
     /// Encodes an integer into `type.registerCount` words (two's complement for signed types).
     public static func encode(integer value: Int64, as type: RegisterType, order: WordOrder) -> [UInt16] {
         let count = type.registerCount ?? 1

@@ -26,3 +26,21 @@ enum LibModbusError {
 }
 
 import ModbusCore
+
+extension ModbusEndpoint {
+    /// A new libmodbus context for this endpoint (client or server alike); nil with errno set
+    /// when libmodbus refuses the parameters. RTU over TCP has no libmodbus backend.
+    func makeLibmodbusContext() throws(ModbusError) -> OpaquePointer {
+        let created: OpaquePointer?
+        switch self {
+        case .tcp(let host, let port):
+            created = modbus_new_tcp_pi(host, String(port))
+        case .rtu(let s):
+            created = modbus_new_rtu(s.device, Int32(s.baud), CChar(bitPattern: s.parity.rawValue.utf8.first!), Int32(s.dataBits), Int32(s.stopBits))
+        case .rtuOverTCP:
+            throw .invalidRequest("\(self): libmodbus has no RTU-over-TCP backend; use RTUOverTCPClient (ModbusConnection does)")
+        }
+        guard let created else { throw LibModbusError.current() }
+        return created
+    }
+}

@@ -37,16 +37,7 @@ public final class ModbusClient: RegisterReader {
     public init(endpoint: ModbusEndpoint, timeouts: Timeouts = Timeouts()) throws(ModbusError) {
         self.endpoint = endpoint
         self.timeouts = timeouts
-        let created: OpaquePointer?
-        switch endpoint {
-        case .tcp(let host, let port):
-            created = modbus_new_tcp_pi(host, String(port))
-        case .rtuOverTCP:
-            throw .invalidRequest("\(endpoint): libmodbus has no RTU-over-TCP backend; use RTUOverTCPClient (makeConnection does)")
-        case .rtu(let s):
-            created = modbus_new_rtu(s.device, Int32(s.baud), CChar(bitPattern: s.parity.rawValue.utf8.first!), Int32(s.dataBits), Int32(s.stopBits))
-        }
-        guard let created else { throw LibModbusError.current() }
+        let created = try endpoint.makeLibmodbusContext()
         context = created
         Self.setTimeout(created, timeouts.response, modbus_set_response_timeout)
         Self.setTimeout(created, timeouts.byte, modbus_set_byte_timeout)

@@ -34,19 +34,9 @@ public final class ModbusServer {
     /// Creates the server and binds it (TCP) or opens the serial device (RTU) for `rtuUnit`.
     public init(endpoint: ModbusEndpoint, rtuUnit: UInt8 = 1) throws(ModbusError) {
         self.endpoint = endpoint
-        switch endpoint {
-        case .tcp(let host, let port):
-            guard let ctx = modbus_new_tcp_pi(host, String(port)) else { throw LibModbusError.current() }
-            context = ctx
-        case .rtuOverTCP:
-            throw .invalidRequest("\(endpoint): the simulator serves Modbus TCP or RTU")
-        case .rtu(let s):
-            guard let ctx = modbus_new_rtu(s.device, Int32(s.baud), CChar(bitPattern: s.parity.rawValue.utf8.first!), Int32(s.dataBits), Int32(s.stopBits)) else {
-                throw LibModbusError.current()
-            }
-            context = ctx
-            modbus_set_slave(ctx, Int32(rtuUnit))
-        }
+        if case .rtuOverTCP = endpoint { throw .invalidRequest("\(endpoint): the simulator serves Modbus TCP or RTU") }
+        context = try endpoint.makeLibmodbusContext()
+        if case .rtu = endpoint { modbus_set_slave(context, Int32(rtuUnit)) }
         guard let table = modbus_mapping_new_start_address(0, 0, 0, 0, 0, 0x10000, 0, 0x10000) else {
             modbus_free(context)
             throw .connection("out of memory for the register map")

@@ -1,11 +1,11 @@
 import DeviceProfiles
 import Foundation
+import GridLedgerTestSupport
 
-/// Paths of the repository's data, found from this file's location.
+/// The repository's profile data, and profile snippets for loader tests.
 enum Fixtures {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let profilesDirectory = repository.appendingPathComponent("firmware-profiles")
-    static let vectorsDirectory = repository.appendingPathComponent("Tests/DeviceProfilesTests/Vectors")
+    static let profilesDirectory = TestEnvironment.profilesDirectory
+    static let vectorsDirectory = DecodeVector.directory
 
     static func files(in directory: URL, suffix: String = ".yaml") -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()

@@ -1,12 +1,12 @@
 import DeviceProfiles
 import Foundation
 import GridLedgerCore
+import GridLedgerTestSupport
 import MeterPolling
 import ModbusCore
 import Testing
 
-let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let catalog = try! ProfileCatalog.load(directory: repository.appendingPathComponent("firmware-profiles"))
+let catalog = try! ProfileCatalog.load(directory: TestEnvironment.profilesDirectory)
 
 /// An SDM630 on unit `unit` holding the words of every field: value 230.5 V on voltages etc.
 func sdm630Device(strict: Bool, importKWh: Float = 12345, skip: Set<Quantity> = []) -> FakeLine.Device {
