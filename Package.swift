@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
     ],
     targets: [
         // MARK: C libraries, each behind a system-library target found by pkg-config.
@@ -30,6 +31,18 @@ let package = Package(
             name: "CModbus",
             pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        /// `ntp_adjtime`, read-only, to record whether the gateway clock is synchronised.
+        .systemLibrary(name: "CClockState"),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
         ),
 
         // MARK: Pure cores: no I/O, no C import.
@@ -69,6 +82,20 @@ let package = Package(
         // MARK: Transports: thin Swift wrappers around C libraries.
         /// libmodbus client (TCP, RTU) and server contexts.
         .target(name: "ModbusTransport", dependencies: ["CModbus", "ModbusCore"], swiftSettings: swiftSettings),
+        /// libmosquitto client as a `Service`: TLS, credentials, keepalive, reconnect, QoS 1, will.
+        .target(
+            name: "MQTTTransport",
+            dependencies: [
+                "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// A thin SQLite wrapper: connections, prepared statements, transactions, WAL.
+        .target(name: "SQLiteStore", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
+        /// The gateway's durable outbox and chain state, on SQLite (WAL).
+        .target(name: "AgentOutbox", dependencies: ["SQLiteStore"], swiftSettings: swiftSettings),
 
         // MARK: Products.
         /// A Modbus meter simulator serving a profile's register map from a value generator.
@@ -86,7 +113,12 @@ let package = Package(
             name: "GridLedgerAgent",
             dependencies: [
                 "GridLedgerCore", "ModbusCore", "DeviceProfiles", "MeterPolling", "ModbusTransport",
+                "GridLedgerRecords", "MQTTTransport", "AgentOutbox", "CClockState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -110,8 +142,9 @@ let package = Package(
             name: "gridledger-bench",
             dependencies: [
                 "GridLedgerCore", "DeviceProfiles", "MeterPolling", "ModbusTransport", "MeterSimulator", "ModbusCore",
-                "GridLedgerAgent", "GridLedgerTestSupport", "GridLedgerRecords",
+                "GridLedgerAgent", "GridLedgerTestSupport", "GridLedgerRecords", "MQTTTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -124,6 +157,20 @@ let package = Package(
             dependencies: ["ModbusCore", "DeviceProfiles", "GridLedgerCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "MQTTTransportTests",
+            dependencies: ["MQTTTransport", "GridLedgerTestSupport", .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GridLedgerAgentTests",
+            dependencies: [
+                "GridLedgerAgent", "GridLedgerRecords", "GridLedgerCore", "MeterPolling", "AgentOutbox", "GridLedgerTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "AgentOutboxTests", dependencies: ["AgentOutbox", "SQLiteStore", "GridLedgerTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ModbusCoreTests", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -150,7 +197,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "GridLedgerAgent", "GridLedgerOperator", "MeterSimulator", "MeterPolling", "ModbusTransport",
-                "DeviceProfiles", "GridLedgerCore", "GridLedgerTestSupport",
+                "DeviceProfiles", "GridLedgerCore", "GridLedgerTestSupport", "GridLedgerRecords", "MQTTTransport", "AgentOutbox",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -4,12 +4,12 @@ public import ArgumentParser
 public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gridledger-agent",
-        abstract: "GridLedger edge agent: reads meters and inverters over Modbus RTU and Modbus TCP.",
+        abstract: "GridLedger edge agent: reads meters over Modbus, signs every reading, publishes it over MQTT.",
         discussion: """
             Device models are described by YAML profiles (firmware-profiles/), found in
             ./firmware-profiles, $GRIDLEDGER_PROFILES, or /usr/share/gridledger/firmware-profiles.
             """,
-        subcommands: [ReadCommand.self, ScanCommand.self])
+        subcommands: [RunCommand.self, KeygenCommand.self, IdentityCommand.self, ReadCommand.self, ScanCommand.self])
 
     public init() {}
 

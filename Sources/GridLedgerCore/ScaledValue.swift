@@ -42,6 +42,14 @@ public struct ScaledValue: Sendable, Hashable, Codable, CustomStringConvertible,
         return result
     }
 
+    /// The value with the opposite sign. `Int64.min` has no positive twin; it is the one case
+    /// that moves to the next exponent (rounded half to even), which no meter register reaches.
+    public var negated: ScaledValue {
+        if mantissa != .min { return ScaledValue(-mantissa, exponent: exponent) }
+        let coarser = rounded(toExponent: exponent &+ 1) ?? ScaledValue(0)
+        return ScaledValue(-coarser.mantissa, exponent: coarser.exponent)
+    }
+
     /// Re-expresses the value with `exponent`, exactly; nil when that would lose digits or overflow.
     public func exactly(atExponent target: Int8) -> ScaledValue? {
         if target == exponent { return self }

@@ -10,12 +10,18 @@ public struct PolledReading: Sendable, Hashable {
     public var meter: String
     public var unit: UInt8
     public var reading: MeterReading
+    /// The device's serial number, when its profile can read it and it has been read.
+    public var serialNumber: String?
+    /// Whether the device's profile can read a serial number at all.
+    public var hasReadableSerial: Bool
 
-    public init(bus: String, meter: String, unit: UInt8, reading: MeterReading) {
+    public init(bus: String, meter: String, unit: UInt8, reading: MeterReading, serialNumber: String? = nil, hasReadableSerial: Bool = false) {
         self.bus = bus
         self.meter = meter
         self.unit = unit
         self.reading = reading
+        self.serialNumber = serialNumber
+        self.hasReadableSerial = hasReadableSerial
     }
 }
 
@@ -57,7 +63,10 @@ public final class BusWorker<Reader: RegisterReader & SendableMetatype>: Sendabl
             for index in state.sessions.indices where ignoringSchedule || state.sessions[index].isDue(at: now) {
                 let capture = clock.nowMillis()
                 let reading = state.sessions[index].poll(reader: &state.reader, captureMillis: capture)
-                readings.append(PolledReading(bus: self.name, meter: state.sessions[index].name, unit: state.sessions[index].unit, reading: reading))
+                let session = state.sessions[index]
+                readings.append(PolledReading(
+                    bus: self.name, meter: session.name, unit: session.unit, reading: reading,
+                    serialNumber: session.serialNumber, hasReadableSerial: session.hasReadableSerial))
             }
             return readings
         }

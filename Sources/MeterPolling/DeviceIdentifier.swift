@@ -64,6 +64,10 @@ public enum DeviceIdentifier {
 
     static func readSerial(_ register: DeviceProfile.RegisterReference, unit: UInt8, reader: inout some RegisterReader & ~Copyable) -> String? {
         guard let words = try? reader.readRegisters(unit: unit, span: register.span) else { return nil }
+        return decodeSerial(words, register: register)
+    }
+
+    static func decodeSerial(_ words: [UInt16], register: DeviceProfile.RegisterReference) -> String? {
         if register.type == .string { return RegisterCodec.decodeString(words[...]) }
         switch RegisterCodec.decode(words[...], as: register.type, order: register.wordOrder) {
         case .integer(let value): return String(value)

@@ -39,6 +39,20 @@ public struct MeterSession: Sendable {
 
     private var parts: [Part]?
     public private(set) var sunspecMap: SunSpecMap?
+    /// The serial number the device reports, read once on first contact when its profile says
+    /// where (or from the SunSpec common model). `nil` until read, or when the device has none.
+    public private(set) var serialNumber: String?
+    /// The device answered the serial-number request with an exception or an empty value.
+    public private(set) var serialRefused = false
+    /// Whether this meter's serial number can be read: its profile says where, and the device
+    /// has not refused it.
+    public var hasReadableSerial: Bool {
+        guard !serialRefused else { return false }
+        switch choice {
+        case .profile(let profile): return profile.identification?.serialNumber != nil
+        case .sunspec(let catalog): return catalog.sunspecModels[1] != nil
+        }
+    }
 
     public init(name: String, unit: UInt8, choice: MeterProfileChoice, pollIntervalMillis: Int64 = 1000, backoff: Backoff = Backoff()) {
         self.name = name
@@ -116,6 +130,9 @@ public struct MeterSession: Sendable {
                 problems.append("\(part.profile.id): \(decoded.missing.count) field(s) not read\(firstFailure)")
             }
         }
+        // After the values, and only from a device that answered: a silent meter must not cost
+        // a second timeout per poll.
+        if serialNumber == nil && !serialRefused && anyAnswer { readSerialNumber(reader: &reader) }
         if measurements.isEmpty && (anyMissing || !anyAnswer) {
             return finish(failedWith: problems.joined(separator: "; "), at: captureMillis, silent: !anyAnswer)
         }
@@ -125,6 +142,29 @@ public struct MeterSession: Sendable {
         return MeterReading(
             captureTimeMillis: captureMillis, profileID: profileID, status: status, measurements: measurements,
             notImplemented: Array(Set(notImplemented)), problems: problems)
+    }
+
+    /// One attempt per answered poll until it succeeds (one extra request on first contact):
+    /// a meter's identity must not depend on whether the first poll after a restart was answered.
+    /// A device that refuses the serial register (an exception: it answered) is not asked again.
+    private mutating func readSerialNumber(reader: inout some RegisterReader & ~Copyable) {
+        switch choice {
+        case .profile(let profile):
+            guard let register = profile.identification?.serialNumber else { return }
+            stats.requests += 1
+            do {
+                let words = try reader.readRegisters(unit: unit, span: register.span)
+                serialNumber = DeviceIdentifier.decodeSerial(words, register: register).flatMap { $0.isEmpty ? nil : $0 }
+                if serialNumber == nil { serialRefused = true }
+            } catch {
+                if error.deviceAnswered { serialRefused = true }
+            }
+        case .sunspec(let catalog):
+            guard let common = sunspecMap?.models.first(where: { $0.id == 1 }), let profile = catalog.sunspecModels[1] else { return }
+            stats.requests += 1
+            serialNumber = DeviceIdentifier.readPoints(profile, base: common.dataAddress, unit: unit, reader: &reader)["SN"]
+            if serialNumber == nil { serialRefused = true }
+        }
     }
 
     private mutating func finish(failedWith problem: String, at captureMillis: Int64, silent: Bool) -> MeterReading {

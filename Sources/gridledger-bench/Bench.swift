@@ -19,7 +19,7 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Figures: transactions per SDM630 reading, full readings per second over Modbus TCP
             against the simulator, poll-cycle time of 8 meters on one RTU pty bus (pymodbus peer),
-            pure decode cost, and signed-record encode/sign/verify cost. Run a release build:
+            pure decode cost, signed-record encode/sign/verify cost, and MQTT QoS 1 publish throughput. Run a release build:
               swift build -c release --product gridledger-bench && .build/release/gridledger-bench
             """)
 
@@ -35,15 +35,24 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Skip the RTU figure (needs socat and the pymodbus venv).")
     var skipRTU = false
 
+    @Option(help: "Records per MQTT publish run.")
+    var publishRecords = 20_000
+
+    @Option(help: "Only these figures (comma-separated: transactions,tcp,decode,records,publish,rtu); all when omitted.")
+    var only: String?
+
+    func wants(_ figure: String) -> Bool { only.map { $0.split(separator: ",").contains(Substring(figure)) } ?? true }
+
     func run() async throws {
         let catalog = try ProfileCatalog.load(directory: TestEnvironment.profilesDirectory)
         let sdm630 = try catalog.profile("eastron-sdm630")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB; runs per figure: \(runs)")
-        try await transactions(sdm630)
-        try await tcpReadings(sdm630, catalog: catalog)
-        decode(sdm630)
-        try RecordBench.run(runs: runs, median: median)
-        if !skipRTU { try await rtuCycle(sdm630, catalog: catalog) }
+        if wants("transactions") { try await transactions(sdm630) }
+        if wants("tcp") { try await tcpReadings(sdm630, catalog: catalog) }
+        if wants("decode") { decode(sdm630) }
+        if wants("records") { try RecordBench.run(runs: runs, median: median) }
+        if wants("publish") { try await PublishBench.run(runs: runs, records: publishRecords, median: median) }
+        if !skipRTU && wants("rtu") { try await rtuCycle(sdm630, catalog: catalog) }
     }
 
     func transactions(_ profile: DeviceProfile) async throws {

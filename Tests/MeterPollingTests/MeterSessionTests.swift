@@ -32,7 +32,23 @@ struct MeterSessionTests {
         #expect(reading[.energyActiveImportTotal] == ScaledValue(12_345_000))
         #expect(reading.measurements.count == sdm630.fields.count)
         #expect(reading.captureTimeMillis == 1000)
-        #expect(line.log.count == 3)
+        // Three reads for the values, and once, on first contact, the serial number.
+        #expect(line.log.count == 3 + 1)
+        _ = session.poll(reader: &line, captureMillis: 2000)
+        #expect(line.log.count == 3 + 1 + 3)
+    }
+
+    @Test func aRefusedSerialNumberIsAskedForOnceAndThenNotAgain() {
+        var line = FakeLine(devices: [1: sdm630Device(strict: true)])
+        var session = MeterSession(name: "m", unit: 1, choice: .profile(sdm630))
+        #expect(session.hasReadableSerial)
+        _ = session.poll(reader: &line, captureMillis: 0)
+        let serialRequests = { line.log.filter { $0.span.function == .holding }.count }
+        #expect(serialRequests() == 1)
+        #expect(session.serialNumber == nil)
+        #expect(!session.hasReadableSerial)  // so the meter's id is made without it
+        _ = session.poll(reader: &line, captureMillis: 1000)
+        #expect(serialRequests() == 1)
     }
 
     @Test func strictDeviceFallsBackToFieldReadsOnceAndRemembers() {
@@ -42,7 +58,7 @@ struct MeterSessionTests {
         #expect(first.status == .complete)
         #expect(first.measurements.count == sdm630.fields.count)
         let firstRequests = line.log.count
-        #expect(firstRequests == 3 + 8 - 1)  // two refused blocks, then 8 contiguous runs (one block was fine)
+        #expect(firstRequests == 3 + 8 - 1 + 1)  // two refused blocks, then 8 contiguous runs (one block was fine), and the serial once
         let second = session.poll(reader: &line, captureMillis: 1000)
         #expect(second.status == .complete)
         // The refused merged reads are not tried again.
@@ -73,7 +89,7 @@ struct MeterSessionTests {
         #expect(failed.measurements.isEmpty)  // never the previous poll's values
         #expect(failed.captureTimeMillis == 1000)
         // One timeout per poll of a dead meter, not one per block.
-        #expect(line.log.filter { $0.unit == 1 }.count == 3 + 1)
+        #expect(line.log.filter { $0.unit == 1 }.count == 3 + 1 + 1)  // first poll with its serial read, then one timeout
         #expect(!session.isDue(at: 1500))
         #expect(session.backoff.consecutiveFailures == 1)
     }

@@ -1,0 +1,81 @@
+import Foundation
+import GridLedgerTestSupport
+import Testing
+
+@testable import GridLedgerAgent
+
+@Suite struct GatewayKeyTests {
+    @Test func keygenWritesMode0600AndRefusesToOverwrite() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("state/gateway.key")
+        let key = try GatewayKey.generate(at: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try GatewayKey.load(from: path).publicKey.rawRepresentation == key.publicKey.rawRepresentation)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(throws: GatewayKey.Failure.self) { try GatewayKey.generate(at: path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    @Test func aKeyReadableByOthersOrMalformedIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("gateway.key")
+        try GatewayKey.generate(at: path)
+        chmod(path, 0o644)
+        let error = #expect(throws: GatewayKey.Failure.self) { try GatewayKey.load(from: path) }
+        #expect(error?.description.contains("chmod 600") == true)
+        let junk = directory.path("junk.key")
+        try "# comment\nnot base64!\n".write(toFile: junk, atomically: true, encoding: .utf8)
+        chmod(junk, 0o600)
+        #expect(throws: GatewayKey.Failure.self) { try GatewayKey.load(from: junk) }
+        #expect(throws: GatewayKey.Failure.self) { try GatewayKey.load(from: directory.path("missing.key")) }
+    }
+}
+
+@Suite struct SystemdNotifierTests {
+    /// A real datagram socket stands in for systemd: the notifier's messages must arrive there.
+    @Test func notificationsReachTheSocket() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("notify.sock")
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path])
+        #expect(notifier.notify("READY=1"))
+        #expect(notifier.notify("WATCHDOG=1"))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        var received: [String] = []
+        for _ in 0..<2 {
+            let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if count > 0 { received.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+        }
+        #expect(received == ["READY=1", "WATCHDOG=1"])
+        #expect(!SystemdNotifier(environment: [:]).notify("READY=1"))
+        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "30000000"]) == .seconds(30))
+        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"]) == nil)
+    }
+}
+
+@Suite struct MetricsTextTests {
+    @Test func prometheusTextHasHelpTypeAndLabelledSamples() {
+        let metrics = AgentMetrics()
+        metrics.update { counters in
+            counters.recordsSigned = 12
+            counters.outboxDepth = 3
+            counters.meters["bus:1"] = .init(name: "grid", polls: 5, failed: 1, modbusErrors: 2)
+        }
+        let text = metrics.prometheusText(gatewayID: "gw")
+        #expect(text.contains("# TYPE gridledger_agent_records_signed_total counter\ngridledger_agent_records_signed_total{gateway=\"gw\"} 12\n"))
+        #expect(text.contains("gridledger_agent_outbox_depth{gateway=\"gw\"} 3\n"))
+        #expect(text.contains("gridledger_agent_meter_modbus_errors_total{gateway=\"gw\",meter=\"grid\",bus_unit=\"bus:1\"} 2\n"))
+    }
+}
