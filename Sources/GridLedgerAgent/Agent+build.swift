@@ -49,6 +49,7 @@ public func buildAgent(
     let heads: [String: ChainHead]
     let batchSequence: UInt64
     let bindings: [String: String]
+    try guardAgainstLostChainState(configuration)
     do {
         outbox = try Outbox(path: configuration.outboxPath, bound: configuration.outbox.bound)
         heads = try outbox.chainHeads()
@@ -107,6 +108,26 @@ public func buildAgent(
             "outbox.depth": "\((try? outbox.depth()) ?? -1)", "mqtt.broker": "\(configuration.broker.host):\(configuration.broker.port)",
         ])
     return Agent(group: group, metrics: metrics, outbox: outbox, client: client, topics: topics)
+}
+
+/// The outbox holds every meter's last sequence number and hash. If it vanished (deleted, disk
+/// replaced) while the key stayed, starting again would begin every chain at sequence 1 and
+/// sign a second history under numbers already used: an equivocation. A marker written beside
+/// the outbox on first start tells that case from a first start.
+func guardAgainstLostChainState(_ configuration: AgentConfiguration) throws {
+    let marker = "\(configuration.stateDirectory)/chains.started"
+    let outboxExists = FileManager.default.fileExists(atPath: configuration.outboxPath)
+    if !outboxExists, FileManager.default.fileExists(atPath: marker) {
+        throw AgentStartupError(
+            "\(configuration.outboxPath) is missing, but this gateway has signed records before (\(marker) exists): "
+                + "starting again would reuse sequence numbers. Restore the outbox from a backup; or, to start new chains "
+                + "deliberately (the aggregator will flag every meter's restart at sequence 1), delete \(marker).")
+    }
+    if !FileManager.default.fileExists(atPath: marker) {
+        guard FileManager.default.createFile(atPath: marker, contents: Data("chains of this gateway started\n".utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw AgentStartupError("cannot write \(marker)")
+        }
+    }
 }
 
 /// The state directory must exist and belong to us alone: it holds the key and the outbox.

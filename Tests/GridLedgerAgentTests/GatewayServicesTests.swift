@@ -79,3 +79,21 @@ import Testing
         #expect(text.contains("gridledger_agent_meter_modbus_errors_total{gateway=\"gw\",meter=\"grid\",bus_unit=\"bus:1\"} 2\n"))
     }
 }
+
+@Suite struct LostStateTests {
+    /// A first start is fine; an outbox that vanished after chains began is refused, because
+    /// restarting the chains would reuse sequence numbers.
+    @Test func aVanishedOutboxIsRefusedButAFirstStartIsNot() throws {
+        let directory = try TemporaryDirectory()
+        let configuration = AgentConfiguration(
+            gatewayID: "gw", stateDirectory: directory.url.path, broker: BrokerConfiguration(host: "127.0.0.1"), buses: [])
+        try guardAgainstLostChainState(configuration)
+        #expect(FileManager.default.createFile(atPath: configuration.outboxPath, contents: Data()))
+        try guardAgainstLostChainState(configuration)  // outbox present: a normal restart
+        try FileManager.default.removeItem(atPath: configuration.outboxPath)
+        let error = #expect(throws: AgentStartupError.self) { try guardAgainstLostChainState(configuration) }
+        #expect(error?.description.contains("reuse sequence numbers") == true)
+        try FileManager.default.removeItem(atPath: directory.path("chains.started"))
+        try guardAgainstLostChainState(configuration)  // the operator chose new chains
+    }
+}

@@ -58,7 +58,6 @@ mosquitto_sub -p "$port" -t 'gridledger/v1/gw-bench/+/reading' -F '%t' >"$work/t
 ticks=$(getconf CLK_TCK)
 sleep 5
 keep_logs
-[ -n "${SMAPS_OUT:-}" ] && cat /proc/$agent/smaps > "$SMAPS_OUT"
 read -r u0 s0 < <(awk '{print $14, $15}' /proc/$agent/stat)
 t0=$(date +%s.%N)
 max_rss=0
@@ -69,13 +68,17 @@ while [ $SECONDS -lt $end ]; do
   [ "$rss" -gt "$max_rss" ] && max_rss=$rss
 done
 read -r u1 s1 < <(awk '{print $14, $15}' /proc/$agent/stat)
+# Private pages (USS) and proportional share (PSS): RSS also counts the shared Swift and
+# Foundation libraries' file pages, which the kernel maps around every executed page.
+uss=$(awk '/^Private_(Clean|Dirty)/ {s += $2} END {print s}' /proc/$agent/smaps_rollup)
+pss=$(awk '/^Pss:/ {print $2}' /proc/$agent/smaps_rollup)
 t1=$(date +%s.%N)
 received=$(wc -l <"$work/topics.log")
-python3 - "$u0" "$s0" "$u1" "$s1" "$t0" "$t1" "$ticks" "$max_rss" "$rss" "$meters" "$duration" "$received" <<'PY'
+python3 - "$u0" "$s0" "$u1" "$s1" "$t0" "$t1" "$ticks" "$max_rss" "$rss" "$meters" "$duration" "$received" "$uss" "$pss" <<'PY'
 import sys
 u0, s0, u1, s1 = map(int, sys.argv[1:5]); t0, t1 = float(sys.argv[5]), float(sys.argv[6]); ticks = int(sys.argv[7])
-max_rss, last_rss, meters, duration, received = map(int, sys.argv[8:13])
+max_rss, last_rss, meters, duration, received, uss, pss = map(int, sys.argv[8:15])
 cpu = ((u1 + s1) - (u0 + s0)) / ticks / (t1 - t0) * 100
 print(f"meters={meters} duration={duration}s records_received={received}")
-print(f"rss_max={max_rss/1024:.1f}MiB rss_last={last_rss/1024:.1f}MiB cpu_share={cpu:.2f}% of one core")
+print(f"rss_max={max_rss/1024:.1f}MiB rss_last={last_rss/1024:.1f}MiB uss={uss/1024:.1f}MiB pss={pss/1024:.1f}MiB cpu_share={cpu:.2f}% of one core")
 PY

@@ -72,8 +72,10 @@ final class SigningService: Service {
             let outbox = self.outbox
             let bindings = Dictionary(prepared.newBindings.map { ($0.key, $0.meterID) }, uniquingKeysWith: { $1 })
             // Records, chain heads, batch number and new meter bindings: one transaction, one fsync.
-            let thinned = try await queue.run {
-                try outbox.append(prepared.entries, batchSequence: prepared.batchSequence, bindings: bindings).thinned
+            let thinned = try await retrying {
+                try await queue.run {
+                    try outbox.append(prepared.entries, batchSequence: prepared.batchSequence, bindings: bindings).thinned
+                }
             }
             assembler.withLock { $0.adopt(prepared) }
             for binding in prepared.newBindings {
@@ -100,8 +102,25 @@ final class SigningService: Service {
             metrics.update { $0.outboxErrors += 1 }
             // Nothing was stored and no sequence advanced: these readings are lost, loudly.
             logger.error(
-                "cannot store signed records in the outbox; readings of this cycle are dropped",
+                "cannot store signed records in the outbox after retrying; readings of this cycle are dropped",
                 metadata: ["error": "\(error)", "batch.sequence": "\(prepared.batchSequence)", "records.count": "\(prepared.entries.count)"])
         }
+    }
+
+    /// A failed commit (disk full, I/O error, a locked file) is retried a few times while polling
+    /// waits behind the channel; a transient problem then costs a delay, not readings.
+    private func retrying<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        var delay = Duration.milliseconds(200)
+        for attempt in 1...3 {
+            do {
+                return try await body()
+            } catch {
+                metrics.update { $0.outboxErrors += 1 }
+                logger.warning("outbox write failed, retrying", metadata: ["error": "\(error)", "retry.attempt": "\(attempt)"])
+                try? await Task.sleep(for: delay)
+                delay *= 4
+            }
+        }
+        return try await body()
     }
 }
