@@ -156,9 +156,7 @@ func mqttConfiguration(_ configuration: AgentConfiguration, topics: GatewayTopic
     mqtt.keepAliveSeconds = broker.keepAliveSeconds
     mqtt.username = broker.username
     mqtt.password = password
-    mqtt.tls = broker.tls.map {
-        MQTTConfiguration.TLS(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile, verifyHostname: $0.verifyHostname)
-    }
+    mqtt.tls = broker.tls
     mqtt.will = MQTTMessage(topic: topics.status, payload: Array("offline".utf8), qos: 1, retain: true)
     mqtt.birth = MQTTMessage(topic: topics.status, payload: Array("online".utf8), qos: 1, retain: true)
     mqtt.reconnectMinimumSeconds = broker.reconnectMinimumSeconds

@@ -15,18 +15,35 @@ public final class ChildProcess: Sendable {
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
         command = [executable] + arguments
         outputDirectory = try TemporaryDirectory(prefix: "child")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         _ = FileManager.default.createFile(atPath: outputDirectory.path("stdout"), contents: nil)
         _ = FileManager.default.createFile(atPath: outputDirectory.path("stderr"), contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stdout"))
-        process.standardError = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stderr"))
-        stdinPipe = Pipe()
-        process.standardInput = stdinPipe
-        self.process = process
-        try process.run()
+        // Foundation's Process lists the parent's open descriptors and closes them in the child;
+        // a descriptor another test thread closes in between makes the spawn fail with EBADF.
+        // That race is Foundation's, not the child's: start again, a few times.
+        var attempt = 0
+        while true {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+            process.standardOutput = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stdout"))
+            process.standardError = try FileHandle(forWritingTo: outputDirectory.url.appendingPathComponent("stderr"))
+            let stdinPipe = Pipe()
+            process.standardInput = stdinPipe
+            do {
+                try process.run()
+                self.process = process
+                self.stdinPipe = stdinPipe
+                return
+            } catch let error as NSError where attempt < 4 && Self.isBadDescriptor(error) {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func isBadDescriptor(_ error: NSError) -> Bool {
+        if error.domain == NSPOSIXErrorDomain && error.code == Int(EBADF) { return true }
+        return (error.userInfo[NSUnderlyingErrorKey] as? NSError).map(isBadDescriptor) ?? false
     }
 
     deinit {

@@ -1,3 +1,5 @@
+public import MQTTTransport
+
 /// Everything `gridledger-agent run` needs, as read from its YAML file (see docs/AGENT.md).
 ///
 /// ```swift
@@ -49,19 +51,8 @@ public struct BrokerConfiguration: Sendable {
     public var reconnectMinimumSeconds: Int
     public var reconnectMaximumSeconds: Int
 
-    public struct TLS: Sendable, Hashable {
-        public var caFile: String
-        public var certificateFile: String?
-        public var keyFile: String?
-        public var verifyHostname: Bool
-
-        public init(caFile: String, certificateFile: String? = nil, keyFile: String? = nil, verifyHostname: Bool = true) {
-            self.caFile = caFile
-            self.certificateFile = certificateFile
-            self.keyFile = keyFile
-            self.verifyHostname = verifyHostname
-        }
-    }
+    /// The MQTT client's own TLS settings: CA file, optional client certificate, hostname check.
+    public typealias TLS = MQTTConfiguration.TLS
 
     public init(
         host: String, port: Int? = nil, clientID: String? = nil, keepAliveSeconds: Int = 30, username: String? = nil,
