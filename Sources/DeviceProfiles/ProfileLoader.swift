@@ -51,7 +51,7 @@ public enum ProfileLoader {
 }
 
 extension YamlError {
-    var line: Int? {
+    package var line: Int? {
         switch self {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
             return mark.line

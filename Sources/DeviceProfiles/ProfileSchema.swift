@@ -87,7 +87,8 @@ extension ProfileSchema.Shape {
 }
 
 extension Node {
-    var noun: String {
+    /// How an error names what a YAML node is.
+    package var noun: String {
         switch self {
         case .mapping: "a mapping"
         case .sequence: "a list"

@@ -1,3 +1,4 @@
+import DeviceProfiles
 import Yams
 
 /// One node of a YAML configuration file with its path and line, so that every error names
@@ -95,16 +96,5 @@ func isIdentifierPartByte(_ byte: UInt8) -> Bool {
         true
     default:
         false
-    }
-}
-
-extension Node {
-    var noun: String {
-        switch self {
-        case .mapping: "a mapping"
-        case .sequence: "a list"
-        case .scalar: "a single value"
-        case .alias: "an alias"
-        }
     }
 }

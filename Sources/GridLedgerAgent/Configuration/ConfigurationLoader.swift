@@ -30,7 +30,7 @@ extension AgentConfiguration {
         } catch let error as ConfigurationError {
             throw error
         } catch let error as YamlError {
-            throw ConfigurationError(file: file, line: error.markLine, field: "", reason: "invalid YAML: \(error)")
+            throw ConfigurationError(file: file, line: error.line, field: "", reason: "invalid YAML: \(error)")
         } catch {
             throw ConfigurationError(file: file, field: "", reason: "invalid YAML: \(error)")
         }
@@ -179,15 +179,6 @@ extension AgentConfiguration {
                     throw ConfigurationError(file: file, field: "buses[\(busIndex)].meters[\(meterIndex)].profile", reason: "\(error)")
                 }
             }
-        }
-    }
-}
-
-extension YamlError {
-    var markLine: Int? {
-        switch self {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
-        default: nil
         }
     }
 }

@@ -20,7 +20,8 @@ final class SigningService: Service {
     private let metrics: AgentMetrics
     private let clock: any WallClock
     private let clockSynchronized: @Sendable () -> Bool
-    private let published: @Sendable () -> Void
+    /// Called after each commit (wakes the publisher).
+    private let stored: @Sendable () -> Void
     private let logger: Logger
 
     init(
@@ -35,7 +36,7 @@ final class SigningService: Service {
         self.clock = clock
         self.clockSynchronized = clockSynchronized
         self.logger = logger
-        self.published = stored
+        self.stored = stored
     }
 
     func run() async throws {
@@ -97,7 +98,7 @@ final class SigningService: Service {
                     "outbox at its bound: thinned old records (cumulative counters keep the energy, resolution is lost)",
                     metadata: ["outbox.thinned": "\(thinned)"])
             }
-            published()
+            stored()
         } catch {
             metrics.update { $0.outboxErrors += 1 }
             // Nothing was stored and no sequence advanced: these readings are lost, loudly.

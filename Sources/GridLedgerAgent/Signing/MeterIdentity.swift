@@ -1,3 +1,4 @@
+import Foundation
 import MeterPolling
 
 /// Stable meter ids: `<gateway>:<bus>:<unit>`, plus `:<serial>` when the meter's profile can read
@@ -46,16 +47,9 @@ struct MeterDirectory: Sendable {
 
     /// A serial number as a meter-id part: `[A-Za-z0-9._-]` only (others become `_`), at most 32.
     static func sanitizedSerial(_ serial: String) -> String {
-        let trimmed = serial.trimmingCharacters(in: " \0")
+        let trimmed = serial.trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
         return String(String.UnicodeScalarView(trimmed.unicodeScalars.prefix(32).map { scalar in
             scalar.isASCII && isIdentifierPartByte(UInt8(scalar.value)) ? scalar : "_"
         }))
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        let drop = Set(set)
-        return String(self.drop(while: drop.contains).reversed().drop(while: drop.contains).reversed())
     }
 }
