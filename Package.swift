@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "gridledger-agent", targets: ["gridledger-agent"]),
         .executable(name: "gridledger", targets: ["gridledger"]),
+        .executable(name: "gridledger-aggregator", targets: ["gridledger-aggregator"]),
         .executable(name: "gridledger-bench", targets: ["gridledger-bench"]),
         .library(name: "GridLedgerCore", targets: ["GridLedgerCore"]),
         .library(name: "DeviceProfiles", targets: ["DeviceProfiles"]),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // MARK: C libraries, each behind a system-library target found by pkg-config.
@@ -39,6 +41,8 @@ let package = Package(
         ),
         /// `ntp_adjtime`, read-only, to record whether the gateway clock is synchronised.
         .systemLibrary(name: "CClockState"),
+        /// zlib, to deflate stored block bodies.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
@@ -55,6 +59,13 @@ let package = Package(
         .target(
             name: "GridLedgerRecords",
             dependencies: ["GridLedgerCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        /// The ledger: registry, block format, ingest rules (chain, time, counters, holes), the
+        /// offline chain verifier and inclusion proofs (docs/FORMAT.md).
+        .target(
+            name: "LedgerCore",
+            dependencies: ["GridLedgerCore", "GridLedgerRecords", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         /// Device profiles as data: schema, validation, decoding, block planning, SunSpec models.
@@ -96,6 +107,20 @@ let package = Package(
         .target(name: "SQLiteStore", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
         /// The gateway's durable outbox and chain state, on SQLite (WAL).
         .target(name: "AgentOutbox", dependencies: ["SQLiteStore"], swiftSettings: swiftSettings),
+        /// The aggregator's chain storage: a small protocol and its SQLite implementation.
+        .target(name: "LedgerStore", dependencies: ["LedgerCore", "SQLiteStore", "CZlib"], swiftSettings: swiftSettings),
+
+        /// What the agent and the aggregator configure alike: YAML nodes with `file:line: field`
+        /// errors, the broker settings, and Ed25519 key files.
+        .target(
+            name: "ServiceConfiguration",
+            dependencies: [
+                "DeviceProfiles", "MQTTTransport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Products.
         /// A Modbus meter simulator serving a profile's register map from a value generator.
@@ -113,7 +138,7 @@ let package = Package(
             name: "GridLedgerAgent",
             dependencies: [
                 "GridLedgerCore", "ModbusCore", "DeviceProfiles", "MeterPolling", "ModbusTransport",
-                "GridLedgerRecords", "MQTTTransport", "AgentOutbox", "CClockState",
+                "GridLedgerRecords", "MQTTTransport", "AgentOutbox", "CClockState", "ServiceConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -124,12 +149,41 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The aggregator: configuration, ingest, minting, confirmations, `buildAggregator`.
+        .target(
+            name: "GridLedgerAggregator",
+            dependencies: [
+                "GridLedgerCore", "GridLedgerRecords", "LedgerCore", "LedgerStore", "MQTTTransport", "ServiceConfiguration",
+                "MeterPolling",  // SystemWallClock only
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// The aggregator's HTTP read API (Hummingbird), composed into its service group.
+        .target(
+            name: "AggregatorAPI",
+            dependencies: [
+                "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerRecords", "GridLedgerCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// The operator tool's commands.
         .target(
             name: "GridLedgerOperator",
             dependencies: [
-                "GridLedgerCore", "DeviceProfiles", "MeterSimulator", "ModbusTransport", "ModbusCore",
+                "GridLedgerCore", "DeviceProfiles", "MeterSimulator", "ModbusTransport", "ModbusCore", "LedgerCore", "LedgerStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -138,6 +192,16 @@ let package = Package(
         ),
         .executableTarget(name: "gridledger-agent", dependencies: ["GridLedgerAgent"], swiftSettings: swiftSettings),
         .executableTarget(name: "gridledger", dependencies: ["GridLedgerOperator"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "gridledger-aggregator",
+            dependencies: [
+                "GridLedgerAggregator", "AggregatorAPI", "LedgerCore", "ServiceConfiguration",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "gridledger-bench",
             dependencies: [
@@ -171,6 +235,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AgentOutboxTests", dependencies: ["AgentOutbox", "SQLiteStore", "GridLedgerTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgerCoreTests",
+            dependencies: ["LedgerCore", "GridLedgerRecords", "GridLedgerCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ModbusCoreTests", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -194,9 +263,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AggregatorAPITests",
+            dependencies: [
+                "AggregatorAPI", "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerRecords", "GridLedgerCore", "GridLedgerTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "GridLedgerAgent", "GridLedgerOperator", "MeterSimulator", "MeterPolling", "ModbusTransport",
+                "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerAgent", "GridLedgerOperator", "MeterSimulator", "MeterPolling", "ModbusTransport",
                 "DeviceProfiles", "GridLedgerCore", "GridLedgerTestSupport", "GridLedgerRecords", "MQTTTransport", "AgentOutbox",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,8 +1,9 @@
+import ServiceConfiguration
 public import AgentOutbox
 import AsyncAlgorithms
 import Foundation
 public import GridLedgerCore
-import GridLedgerRecords
+public import GridLedgerRecords
 public import Logging
 public import MQTTTransport
 public import MeterPolling
@@ -41,7 +42,7 @@ public func buildAgent(
 ) throws -> Agent {
     let environment = environment ?? ProcessInfo.processInfo.environment
     try prepareStateDirectory(configuration.stateDirectory)
-    let key = try GatewayKey.load(from: configuration.keyFile)
+    let key = try KeyFile.load(from: configuration.keyFile)
     let catalog = try loadCatalog(configuration.profilesDirectory)
     let topics = GatewayTopics(gatewayID: configuration.gatewayID)
 
@@ -144,22 +145,8 @@ func prepareStateDirectory(_ path: String) throws {
 }
 
 func mqttConfiguration(_ configuration: AgentConfiguration, topics: GatewayTopics) throws -> MQTTConfiguration {
-    let broker = configuration.broker
-    var password: String?
-    if let file = broker.passwordFile {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw AgentStartupError("cannot read the broker password file \(file)")
-        }
-        password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-    }
-    var mqtt = MQTTConfiguration(clientID: broker.clientID ?? "gridledger-agent-\(configuration.gatewayID)", host: broker.host, port: broker.port)
-    mqtt.keepAliveSeconds = broker.keepAliveSeconds
-    mqtt.username = broker.username
-    mqtt.password = password
-    mqtt.tls = broker.tls
+    var mqtt = try configuration.broker.mqttConfiguration(defaultClientID: "gridledger-agent-\(configuration.gatewayID)")
     mqtt.will = MQTTMessage(topic: topics.status, payload: Array("offline".utf8), qos: 1, retain: true)
     mqtt.birth = MQTTMessage(topic: topics.status, payload: Array("online".utf8), qos: 1, retain: true)
-    mqtt.reconnectMinimumSeconds = broker.reconnectMinimumSeconds
-    mqtt.reconnectMaximumSeconds = broker.reconnectMaximumSeconds
     return mqtt
 }

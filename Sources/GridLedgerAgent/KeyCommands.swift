@@ -1,3 +1,4 @@
+import ServiceConfiguration
 import ArgumentParser
 import Crypto
 import Foundation
@@ -23,7 +24,7 @@ struct KeygenCommand: ParsableCommand {
         let (path, gateway) = try location.resolve()
         let key: Curve25519.Signing.PrivateKey
         do {
-            key = try GatewayKey.generate(at: path)
+            key = try KeyFile.generate(at: path)
         } catch {
             throw CommandFailure("\(error)")
         }
@@ -54,7 +55,7 @@ struct IdentityCommand: ParsableCommand {
         if json {
             let object: [String: String] = [
                 "gateway": gateway ?? "", "publicKeyHex": key.rawRepresentation.map { String(format: "%02x", $0) }.joined(),
-                "publicKeyBase64": key.rawRepresentation.base64EncodedString(), "fingerprint": GatewayKey.fingerprint(key),
+                "publicKeyBase64": key.rawRepresentation.base64EncodedString(), "fingerprint": KeyFile.fingerprint(key),
             ]
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -69,7 +70,7 @@ struct IdentityCommand: ParsableCommand {
         gateway:            \(gateway ?? "(not configured)")
         public key (hex):    \(key.rawRepresentation.map { String(format: "%02x", $0) }.joined())
         public key (base64): \(key.rawRepresentation.base64EncodedString())
-        fingerprint:         \(GatewayKey.fingerprint(key))
+        fingerprint:         \(KeyFile.fingerprint(key))
 
         """
     }
@@ -99,7 +100,7 @@ struct KeyLocation: ParsableArguments {
 
 func loadKey(_ path: String) throws -> Curve25519.Signing.PrivateKey {
     do {
-        return try GatewayKey.load(from: path)
+        return try KeyFile.load(from: path)
     } catch {
         throw CommandFailure("\(error)")
     }

@@ -5,7 +5,7 @@ public struct OperatorCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gridledger",
         abstract: "GridLedger operator tool: simulate meters (keys, registry, verification and replay follow).",
-        subcommands: [SimulateMeterCommand.self])
+        subcommands: [SimulateMeterCommand.self, RegistryCommand.self, VerifyCommand.self, ExportCommand.self, VerifyProofCommand.self])
 
     public init() {}
 

@@ -1,19 +1,19 @@
 /// Big-endian writer for the record formats.
-struct ByteWriter {
-    private(set) var bytes: [UInt8] = []
+package struct ByteWriter {
+    package private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    package init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func i8(_ v: Int8) { bytes.append(UInt8(bitPattern: v)) }
-    mutating func u16(_ v: UInt16) { append(UInt64(v), width: 2) }
-    mutating func u32(_ v: UInt32) { append(UInt64(v), width: 4) }
-    mutating func u64(_ v: UInt64) { append(v, width: 8) }
-    mutating func i64(_ v: Int64) { append(UInt64(bitPattern: v), width: 8) }
-    mutating func raw(_ v: some Collection<UInt8>) { bytes.append(contentsOf: v) }
+    package mutating func u8(_ v: UInt8) { bytes.append(v) }
+    package mutating func i8(_ v: Int8) { bytes.append(UInt8(bitPattern: v)) }
+    package mutating func u16(_ v: UInt16) { append(UInt64(v), width: 2) }
+    package mutating func u32(_ v: UInt32) { append(UInt64(v), width: 4) }
+    package mutating func u64(_ v: UInt64) { append(v, width: 8) }
+    package mutating func i64(_ v: Int64) { append(UInt64(bitPattern: v), width: 8) }
+    package mutating func raw(_ v: some Collection<UInt8>) { bytes.append(contentsOf: v) }
 
     /// A length-prefixed (u8) ASCII identifier.
-    mutating func shortString(_ v: String) {
+    package mutating func shortString(_ v: String) {
         u8(UInt8(v.utf8.count))
         bytes.append(contentsOf: v.utf8)
     }
@@ -25,30 +25,30 @@ struct ByteWriter {
 
 /// Bounds-checked big-endian reader: every read checks the remaining length first, so malformed
 /// input ends in a ``RecordError`` and never a crash.
-struct ByteReader {
+package struct ByteReader {
     private let bytes: [UInt8]
-    private(set) var offset = 0
+    package private(set) var offset = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    var remaining: Int { bytes.count - offset }
-    var isAtEnd: Bool { offset == bytes.count }
+    package var remaining: Int { bytes.count - offset }
+    package var isAtEnd: Bool { offset == bytes.count }
 
-    mutating func u8(_ field: String) throws(RecordError) -> UInt8 { UInt8(try read(1, field)) }
-    mutating func i8(_ field: String) throws(RecordError) -> Int8 { Int8(bitPattern: UInt8(try read(1, field))) }
-    mutating func u16(_ field: String) throws(RecordError) -> UInt16 { UInt16(try read(2, field)) }
-    mutating func u32(_ field: String) throws(RecordError) -> UInt32 { UInt32(try read(4, field)) }
-    mutating func u64(_ field: String) throws(RecordError) -> UInt64 { try read(8, field) }
-    mutating func i64(_ field: String) throws(RecordError) -> Int64 { Int64(bitPattern: try read(8, field)) }
+    package mutating func u8(_ field: String) throws(RecordError) -> UInt8 { UInt8(try read(1, field)) }
+    package mutating func i8(_ field: String) throws(RecordError) -> Int8 { Int8(bitPattern: UInt8(try read(1, field))) }
+    package mutating func u16(_ field: String) throws(RecordError) -> UInt16 { UInt16(try read(2, field)) }
+    package mutating func u32(_ field: String) throws(RecordError) -> UInt32 { UInt32(try read(4, field)) }
+    package mutating func u64(_ field: String) throws(RecordError) -> UInt64 { try read(8, field) }
+    package mutating func i64(_ field: String) throws(RecordError) -> Int64 { Int64(bitPattern: try read(8, field)) }
 
-    mutating func raw(_ count: Int, _ field: String) throws(RecordError) -> [UInt8] {
+    package mutating func raw(_ count: Int, _ field: String) throws(RecordError) -> [UInt8] {
         guard count >= 0, remaining >= count else { throw .truncated(field) }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
 
     /// A length-prefixed (u8) identifier of `allowed` characters and 1…`maximum` bytes.
-    mutating func shortString(_ field: String, maximum: Int, allowed: (UInt8) -> Bool) throws(RecordError) -> String {
+    package mutating func shortString(_ field: String, maximum: Int, allowed: (UInt8) -> Bool) throws(RecordError) -> String {
         let length = Int(try u8("\(field) length"))
         guard (1...maximum).contains(length) else { throw .invalidField(field, "length \(length) is outside 1…\(maximum)") }
         let raw = try raw(length, field)
@@ -66,7 +66,7 @@ struct ByteReader {
 }
 
 /// Characters allowed in gateway, meter and profile ids: safe as MQTT topic levels and in logs.
-func isIdentifierByte(_ byte: UInt8) -> Bool {
+package func isIdentifierByte(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
         UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
@@ -77,7 +77,7 @@ func isIdentifierByte(_ byte: UInt8) -> Bool {
 }
 
 /// Refuses an id that is empty, longer than `maximum` bytes, or has a character outside the set.
-func checkIdentifier(_ field: String, _ value: String, maximum: Int) throws(RecordError) {
+package func checkIdentifier(_ field: String, _ value: String, maximum: Int) throws(RecordError) {
     guard (1...maximum).contains(value.utf8.count), value.utf8.allSatisfy(isIdentifierByte) else {
         throw .invalidField(field, "'\(value)' must be 1…\(maximum) characters of [A-Za-z0-9._:-]")
     }

@@ -12,6 +12,15 @@ public struct MeterChain: Sendable, Hashable {
 
     public init(memory: Int = 1024) { self.memory = memory }
 
+    /// A chain restored from a stored head (after a restart): continues after `lastSequence`
+    /// whose record hashed to `lastHash`. Older records are not remembered, so a resend of one
+    /// classifies as `.replay`, not `.duplicate`.
+    public init(lastSequence: UInt64, lastHash: [UInt8], memory: Int = 1024) {
+        self.memory = memory
+        self.lastSequence = lastSequence
+        self.lastHash = lastHash
+    }
+
     public enum Verdict: Sendable, Hashable {
         /// Continues the chain: sequence is last + 1 and previous hash links to the last record.
         case next
@@ -26,6 +35,9 @@ public struct MeterChain: Sendable, Hashable {
         /// Sequence is last + 1 but the previous hash does not match the last record.
         case brokenLink
     }
+
+    /// The hash of an accepted record still remembered (the last `memory` ones).
+    public func rememberedHash(of sequence: UInt64) -> [UInt8]? { recent[sequence] }
 
     /// Classifies a verified record (its bytes as received).
     public func classify(_ record: ReadingRecord, bytes: [UInt8]) -> Verdict {

@@ -9,6 +9,13 @@ public struct VerifiedRecord: Sendable, Hashable {
     public var bytes: [UInt8]
     public var header: BatchHeader
     public var envelope: RecordEnvelope
+
+    public init(record: ReadingRecord, bytes: [UInt8], header: BatchHeader, envelope: RecordEnvelope) {
+        self.record = record
+        self.bytes = bytes
+        self.header = header
+        self.envelope = envelope
+    }
 }
 
 /// Why an envelope was refused.

@@ -66,7 +66,7 @@ public final class MQTTClient: Sendable {
         try configuration.validate()
         let initialisation = Mosquitto.initialisation
         guard initialisation == Mosquitto.success else { throw MQTTError.library(initialisation) }
-        guard let pointer = mosquitto_new(configuration.clientID, true, nil) else {
+        guard let pointer = mosquitto_new(configuration.clientID, !configuration.persistentSession, nil) else {
             throw MQTTError.library(Mosquitto.errnoCode)
         }
         do throws(MQTTError) {

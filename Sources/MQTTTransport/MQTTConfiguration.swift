@@ -85,6 +85,10 @@ public struct MQTTConfiguration: Sendable, CustomStringConvertible, CustomDebugS
     /// Bound on received messages not yet consumed from ``MQTTClient/messages``; the oldest are
     /// dropped (and counted) beyond it.
     public var incomingBufferLimit: Int
+    /// Ask the broker to keep our subscriptions and queue QoS 1 messages while we are away
+    /// (MQTT clean session off), under the same ``clientID``. The aggregator uses it so that a
+    /// restart does not miss what gateways published meanwhile.
+    public var persistentSession: Bool = false
 
     public init(
         clientID: String,

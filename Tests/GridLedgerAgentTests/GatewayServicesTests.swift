@@ -8,27 +8,27 @@ import Testing
     @Test func keygenWritesMode0600AndRefusesToOverwrite() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("state/gateway.key")
-        let key = try GatewayKey.generate(at: path)
+        let key = try KeyFile.generate(at: path)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect(try GatewayKey.load(from: path).publicKey.rawRepresentation == key.publicKey.rawRepresentation)
+        #expect(try KeyFile.load(from: path).publicKey.rawRepresentation == key.publicKey.rawRepresentation)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(throws: GatewayKey.Failure.self) { try GatewayKey.generate(at: path) }
+        #expect(throws: KeyFile.Failure.self) { try KeyFile.generate(at: path) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
     }
 
     @Test func aKeyReadableByOthersOrMalformedIsRefused() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("gateway.key")
-        try GatewayKey.generate(at: path)
+        try KeyFile.generate(at: path)
         chmod(path, 0o644)
-        let error = #expect(throws: GatewayKey.Failure.self) { try GatewayKey.load(from: path) }
+        let error = #expect(throws: KeyFile.Failure.self) { try KeyFile.load(from: path) }
         #expect(error?.description.contains("chmod 600") == true)
         let junk = directory.path("junk.key")
         try "# comment\nnot base64!\n".write(toFile: junk, atomically: true, encoding: .utf8)
         chmod(junk, 0o600)
-        #expect(throws: GatewayKey.Failure.self) { try GatewayKey.load(from: junk) }
-        #expect(throws: GatewayKey.Failure.self) { try GatewayKey.load(from: directory.path("missing.key")) }
+        #expect(throws: KeyFile.Failure.self) { try KeyFile.load(from: junk) }
+        #expect(throws: KeyFile.Failure.self) { try KeyFile.load(from: directory.path("missing.key")) }
     }
 }
 

@@ -139,7 +139,7 @@ struct AgentFixture {
         self.gatewayID = gatewayID
         let state = directory.path("state")
         keyPath = "\(state)/gateway.key"
-        publicKey = try GatewayKey.generate(at: keyPath).publicKey
+        publicKey = try KeyFile.generate(at: keyPath).publicKey
         var yaml = """
             gateway: \(gatewayID)
             stateDirectory: \(state)

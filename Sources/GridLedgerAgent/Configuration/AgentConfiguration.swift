@@ -1,4 +1,4 @@
-public import MQTTTransport
+@_exported public import ServiceConfiguration
 
 /// Everything `gridledger-agent run` needs, as read from its YAML file (see docs/AGENT.md).
 ///
@@ -36,38 +36,6 @@ public struct AgentConfiguration: Sendable {
 
     /// The outbox database in the state directory.
     public var outboxPath: String { "\(stateDirectory)/outbox.sqlite" }
-}
-
-/// The MQTT broker and how to reach it.
-public struct BrokerConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    public var clientID: String?
-    public var keepAliveSeconds: Int
-    public var username: String?
-    /// A file holding the password (one line), so the configuration itself holds no secret.
-    public var passwordFile: String?
-    public var tls: TLS?
-    public var reconnectMinimumSeconds: Int
-    public var reconnectMaximumSeconds: Int
-
-    /// The MQTT client's own TLS settings: CA file, optional client certificate, hostname check.
-    public typealias TLS = MQTTConfiguration.TLS
-
-    public init(
-        host: String, port: Int? = nil, clientID: String? = nil, keepAliveSeconds: Int = 30, username: String? = nil,
-        passwordFile: String? = nil, tls: TLS? = nil, reconnectMinimumSeconds: Int = 1, reconnectMaximumSeconds: Int = 30
-    ) {
-        self.host = host
-        self.port = port ?? (tls == nil ? 1883 : 8883)
-        self.clientID = clientID
-        self.keepAliveSeconds = keepAliveSeconds
-        self.username = username
-        self.passwordFile = passwordFile
-        self.tls = tls
-        self.reconnectMinimumSeconds = reconnectMinimumSeconds
-        self.reconnectMaximumSeconds = reconnectMaximumSeconds
-    }
 }
 
 /// How many signed records the outbox keeps and how often unconfirmed ones are sent again.

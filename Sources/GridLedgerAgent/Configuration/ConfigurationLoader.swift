@@ -1,3 +1,4 @@
+import ServiceConfiguration
 public import DeviceProfiles
 import Foundation
 import MeterPolling
@@ -38,10 +39,10 @@ extension AgentConfiguration {
             "gateway", "stateDirectory", "keyFile", "profiles", "broker", "outbox", "metrics", "buses",
         ])
         let gateway = try top.required("gateway").identifier(maximum: 32)
-        let stateDirectory = try top.optional("stateDirectory").map { node throws(ConfigurationError) in try absolutePath(node) } ?? "/var/lib/gridledger-agent"
-        let keyFile = try top.optional("keyFile").map { node throws(ConfigurationError) in try absolutePath(node) }
+        let stateDirectory = try top.optional("stateDirectory").map { node throws(ConfigurationError) in try node.absolutePath() } ?? "/var/lib/gridledger-agent"
+        let keyFile = try top.optional("keyFile").map { node throws(ConfigurationError) in try node.absolutePath() }
         let profiles = try top.optional("profiles").map { node throws(ConfigurationError) in try node.string() }
-        let broker = try parseBroker(try top.required("broker"))
+        let broker = try BrokerConfiguration.parse(try top.required("broker"))
         let outbox = try top.optional("outbox").map { node throws(ConfigurationError) in try parseOutbox(node) } ?? OutboxConfiguration()
         let metrics = try top.optional("metrics").map { node throws(ConfigurationError) in try parseMetrics(node) } ?? MetricsConfiguration()
         let busNodes = try top.required("buses").sequence()
@@ -60,54 +61,6 @@ extension AgentConfiguration {
             broker: broker, outbox: outbox, metrics: metrics, buses: buses)
     }
 
-    private static func absolutePath(_ node: ConfigNode) throws(ConfigurationError) -> String {
-        let path = try node.string()
-        guard path.hasPrefix("/") else { throw node.error("'\(path)' must be an absolute path") }
-        return path
-    }
-
-    private static func parseBroker(_ node: ConfigNode) throws(ConfigurationError) -> BrokerConfiguration {
-        let map = try node.mapping(allowing: [
-            "host", "port", "clientId", "keepalive", "username", "passwordFile", "tls", "reconnect",
-        ])
-        let host = try map.required("host").string()
-        guard !host.isEmpty, host.utf8.count <= 253 else { throw try map.required("host").error("host must be 1…253 characters") }
-        var tls: BrokerConfiguration.TLS?
-        if let tlsNode = map.optional("tls") {
-            let tlsMap = try tlsNode.mapping(allowing: ["caFile", "certificateFile", "keyFile", "verifyHostname"])
-            let certificate = try tlsMap.optional("certificateFile").map { node throws(ConfigurationError) in try absolutePath(node) }
-            let key = try tlsMap.optional("keyFile").map { node throws(ConfigurationError) in try absolutePath(node) }
-            guard (certificate == nil) == (key == nil) else {
-                throw tlsNode.error("a client certificate needs both certificateFile and keyFile")
-            }
-            tls = BrokerConfiguration.TLS(
-                caFile: try absolutePath(try tlsMap.required("caFile")), certificateFile: certificate, keyFile: key,
-                verifyHostname: try tlsMap.optional("verifyHostname")?.bool() ?? true)
-        }
-        let username = try map.optional("username")?.string()
-        let passwordFile = try map.optional("passwordFile").map { node throws(ConfigurationError) in try absolutePath(node) }
-        if passwordFile != nil, username == nil {
-            throw node.error("passwordFile needs a username")
-        }
-        var minimum = 1
-        var maximum = 30
-        if let reconnect = map.optional("reconnect") {
-            let reconnectMap = try reconnect.mapping(allowing: ["minimumSeconds", "maximumSeconds"])
-            minimum = try reconnectMap.optional("minimumSeconds")?.int(in: 1...3600) ?? minimum
-            maximum = try reconnectMap.optional("maximumSeconds")?.int(in: 1...3600) ?? maximum
-            guard maximum >= minimum else { throw reconnect.error("maximumSeconds must be ≥ minimumSeconds") }
-        }
-        let clientID = try map.optional("clientId")?.string()
-        if let clientID, !(1...64).contains(clientID.utf8.count) {
-            throw try map.required("clientId").error("client id must be 1…64 characters")
-        }
-        return BrokerConfiguration(
-            host: host, port: try map.optional("port")?.int(in: 1...65535), clientID: clientID,
-            keepAliveSeconds: try map.optional("keepalive")?.int(in: 5...3600) ?? 30,
-            username: username, passwordFile: passwordFile, tls: tls,
-            reconnectMinimumSeconds: minimum, reconnectMaximumSeconds: maximum)
-    }
-
     private static func parseOutbox(_ node: ConfigNode) throws(ConfigurationError) -> OutboxConfiguration {
         let map = try node.mapping(allowing: ["bound", "republishAfterSeconds"])
         return OutboxConfiguration(
@@ -124,7 +77,7 @@ extension AgentConfiguration {
         }
         return MetricsConfiguration(
             logIntervalMillis: interval,
-            textfile: try map.optional("textfile").map { node throws(ConfigurationError) in try absolutePath(node) })
+            textfile: try map.optional("textfile").map { node throws(ConfigurationError) in try node.absolutePath() })
     }
 
     private static func parseBus(_ node: ConfigNode) throws(ConfigurationError) -> AgentBus {

@@ -1,5 +1,6 @@
 import AgentOutbox
 import GridLedgerCore
+import GridLedgerRecords
 import Logging
 import MQTTTransport
 import ServiceLifecycle

@@ -1,22 +1,28 @@
 import DeviceProfiles
-import Yams
+package import Yams
 
 /// One node of a YAML configuration file with its path and line, so that every error names
 /// `file:line: field`. Typed accessors refuse anything that is not exactly what is asked for.
-struct ConfigNode {
-    let node: Node
-    let file: String
-    let path: String
+package struct ConfigNode {
+    package let node: Node
+    package let file: String
+    package let path: String
 
-    var line: Int? { node.mark.map { $0.line } }
+    package init(node: Node, file: String, path: String) {
+        self.node = node
+        self.file = file
+        self.path = path
+    }
 
-    func error(_ reason: String) -> ConfigurationError {
+    package var line: Int? { node.mark.map { $0.line } }
+
+    package func error(_ reason: String) -> ConfigurationError {
         ConfigurationError(file: file, line: line, field: path, reason: reason)
     }
 
     /// The node as a mapping whose keys must all be in `allowed`: a misspelt key is an error,
     /// never a silent default.
-    func mapping(allowing allowed: [String]) throws(ConfigurationError) -> ConfigMapping {
+    package func mapping(allowing allowed: [String]) throws(ConfigurationError) -> ConfigMapping {
         guard case .mapping(let mapping) = node else { throw error("expected a mapping (key: value), found \(node.noun)") }
         var entries: [String: ConfigNode] = [:]
         for (key, value) in mapping {
@@ -32,24 +38,24 @@ struct ConfigNode {
         return ConfigMapping(entries: entries, owner: self)
     }
 
-    func sequence() throws(ConfigurationError) -> [ConfigNode] {
+    package func sequence() throws(ConfigurationError) -> [ConfigNode] {
         guard case .sequence(let items) = node else { throw error("expected a list, found \(node.noun)") }
         return items.enumerated().map { ConfigNode(node: $1, file: file, path: "\(path)[\($0)]") }
     }
 
-    func string() throws(ConfigurationError) -> String {
+    package func string() throws(ConfigurationError) -> String {
         guard case .scalar(let scalar) = node else { throw error("expected a single value, found \(node.noun)") }
         return scalar.string
     }
 
-    func int(in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+    package func int(in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         let text = try string()
         guard let value = Int(text) else { throw error("'\(text)' is not a whole number") }
         guard range.contains(value) else { throw error("\(value) is outside \(range.lowerBound)…\(range.upperBound)") }
         return value
     }
 
-    func bool() throws(ConfigurationError) -> Bool {
+    package func bool() throws(ConfigurationError) -> Bool {
         switch try string().lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -58,7 +64,7 @@ struct ConfigNode {
     }
 
     /// A duration in whole milliseconds, written in seconds (`1`, `0.5`, `2.25`).
-    func milliseconds(inSeconds range: ClosedRange<Double>) throws(ConfigurationError) -> Int64 {
+    package func milliseconds(inSeconds range: ClosedRange<Double>) throws(ConfigurationError) -> Int64 {
         let text = try string()
         guard let seconds = Double(text), seconds.isFinite else { throw error("'\(text)' is not a number of seconds") }
         guard range.contains(seconds) else { throw error("\(text) s is outside \(range.lowerBound)…\(range.upperBound) s") }
@@ -67,7 +73,14 @@ struct ConfigNode {
 
     /// An identifier of `[A-Za-z0-9._-]`, 1…`maximum` characters: safe as an MQTT topic level
     /// and inside meter ids, whose parts are separated by `:`.
-    func identifier(maximum: Int) throws(ConfigurationError) -> String {
+    /// An absolute file path.
+    package func absolutePath() throws(ConfigurationError) -> String {
+        let path = try string()
+        guard path.hasPrefix("/") else { throw error("'\(path)' must be an absolute path") }
+        return path
+    }
+
+    package func identifier(maximum: Int) throws(ConfigurationError) -> String {
         let text = try string()
         guard (1...maximum).contains(text.utf8.count), text.utf8.allSatisfy(isIdentifierPartByte) else {
             throw error("'\(text)' must be 1…\(maximum) characters of A–Z, a–z, 0–9, '.', '_' or '-'")
@@ -77,19 +90,19 @@ struct ConfigNode {
 }
 
 /// A mapping's entries, looked up by key with `required` or `optional`.
-struct ConfigMapping {
-    let entries: [String: ConfigNode]
-    let owner: ConfigNode
+package struct ConfigMapping {
+    package let entries: [String: ConfigNode]
+    package let owner: ConfigNode
 
-    func required(_ key: String) throws(ConfigurationError) -> ConfigNode {
+    package func required(_ key: String) throws(ConfigurationError) -> ConfigNode {
         guard let node = entries[key] else { throw owner.error("missing key '\(key)'") }
         return node
     }
 
-    func optional(_ key: String) -> ConfigNode? { entries[key] }
+    package func optional(_ key: String) -> ConfigNode? { entries[key] }
 }
 
-func isIdentifierPartByte(_ byte: UInt8) -> Bool {
+package func isIdentifierPartByte(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
         UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):

@@ -1,13 +1,13 @@
 public import Crypto
 import Foundation
 
-/// The gateway's Ed25519 signing key on disk.
+/// An Ed25519 signing key on disk: a gateway's, or the aggregator's.
 ///
 /// The file holds a comment line and the 32-byte private seed in base64. It is created with mode
 /// 0600 and never overwritten; loading refuses a file that group or others can read, as ssh does,
-/// because a leaked key lets anyone sign readings in the gateway's name.
-public enum GatewayKey {
-    static let header = "# GridLedger gateway key: Ed25519 private seed, base64. Secret: mode 0600."
+/// because a leaked key lets anyone sign readings (or blocks) in its owner's name.
+public enum KeyFile {
+    static let header = "# GridLedger signing key: Ed25519 private seed, base64. Secret: mode 0600."
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -29,7 +29,7 @@ public enum GatewayKey {
         // O_EXCL: refuse to overwrite, even when another process creates the file at the same time.
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            if errno == EEXIST { throw Failure("\(path) already exists: refusing to overwrite a gateway key (move it away first if you really mean to replace it)") }
+            if errno == EEXIST { throw Failure("\(path) already exists: refusing to overwrite a key (move it away first if you really mean to replace it)") }
             throw Failure("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
@@ -43,20 +43,21 @@ public enum GatewayKey {
     }
 
     /// Loads the key at `path`, refusing a file readable by group or others.
-    public static func load(from path: String) throws -> Curve25519.Signing.PrivateKey {
+    /// - Parameter creationHint: how to make a key, named in the error when there is none.
+    public static func load(from path: String, creationHint: String = "gridledger-agent keygen") throws -> Curve25519.Signing.PrivateKey {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw Failure("cannot read the gateway key \(path): \(String(cString: strerror(errno))) (create one with `gridledger-agent keygen`)")
+            throw Failure("cannot read the key \(path): \(String(cString: strerror(errno))) (create one with `\(creationHint)`)")
         }
         guard info.st_mode & 0o077 == 0 else {
             throw Failure("\(path) is accessible by group or others (mode \(String(info.st_mode & 0o777, radix: 8))): run `chmod 600 \(path)`")
         }
         guard info.st_size < 4096, let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw Failure("cannot read the gateway key \(path)")
+            throw Failure("cannot read the key \(path)")
         }
         let lines = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") && !$0.isEmpty }
         guard lines.count == 1, let seed = Data(base64Encoded: String(lines[0])), seed.count == 32 else {
-            throw Failure("\(path) is not a GridLedger gateway key (expected one base64 line of 32 bytes)")
+            throw Failure("\(path) is not a GridLedger signing key (expected one base64 line of 32 bytes)")
         }
         do {
             return try Curve25519.Signing.PrivateKey(rawRepresentation: seed)

@@ -16,4 +16,13 @@ public struct GatewayTopics: Sendable, Hashable {
     public var confirm: String { "\(Self.root)/\(gatewayID)/confirm" }
     /// Every gateway's readings, for the aggregator.
     public static let everyReading = "\(root)/+/+/reading"
+
+    /// The gateway and meter a reading topic names, or nil for any other topic.
+    public static func parseReading(_ topic: String) -> (gatewayID: String, meterID: String)? {
+        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
+        guard levels.count == 5, levels[0] == "gridledger", levels[1] == "v1", levels[4] == "reading",
+              !levels[2].isEmpty, !levels[3].isEmpty
+        else { return nil }
+        return (String(levels[2]), String(levels[3]))
+    }
 }

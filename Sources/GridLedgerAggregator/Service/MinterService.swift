@@ -1,0 +1,162 @@
+import Crypto
+import GridLedgerCore
+import GridLedgerRecords
+import LedgerCore
+import LedgerStore
+import Logging
+import MQTTTransport
+import ServiceLifecycle
+import Synchronization
+
+/// Mints a block every interval (or as soon as the size bound is reached), commits it in one
+/// transaction, and only then confirms the records to their gateways: the confirmation is the
+/// promise that lets a gateway drop them from its outbox.
+final class MinterService: Service, Sendable {
+    let engine: LedgerEngine
+    let store: any LedgerStorage
+    let client: MQTTClient
+    let key: Curve25519.Signing.PrivateKey
+    let settings: AggregatorConfiguration.BlockSettings
+    let clock: any WallClock
+    let logger: Logger
+    private let due = Atomic<Bool>(false)
+    private let chain: Mutex<(next: UInt64, previousHash: [UInt8], timeMillis: Int64, committed: [String: UInt64])>
+
+    init(engine: LedgerEngine, store: any LedgerStorage, client: MQTTClient, key: Curve25519.Signing.PrivateKey,
+         settings: AggregatorConfiguration.BlockSettings, clock: any WallClock, logger: Logger) throws {
+        self.engine = engine
+        self.store = store
+        self.client = client
+        self.key = key
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+        let latest = try store.latestHeader()
+        chain = Mutex((latest.map { $0.height + 1 } ?? 0, latest?.hash ?? ReadingRecord.zeroHash, latest?.timeMillis ?? .min,
+                       try store.heads().mapValues(\.sequence)))
+        engine.metrics.height.store(latest.map { Int($0.height) } ?? -1, ordering: .relaxed)
+    }
+
+    /// Asks for a block now (the size bound is reached).
+    func blockDue() { due.store(true, ordering: .relaxed) }
+
+    func run() async throws {
+        var lastMint = ContinuousClock.now
+        let interval = Duration.milliseconds(settings.intervalMillis)
+        let tick = Duration.milliseconds(min(10, settings.intervalMillis))
+        while !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: tick)
+            guard due.exchange(false, ordering: .relaxed) || ContinuousClock.now - lastMint >= interval else { continue }
+            lastMint = ContinuousClock.now
+            try await mintOnce()
+        }
+        // Ingest has stopped by now (it shuts down first): commit what it admitted.
+        while engine.pendingRecordCount > 0 { try await mintOnce() }
+        try await mintOnce()
+        logger.info("minter stopped", metadata: ["block.height": "\(chain.withLock { $0.next } &- 1)"])
+    }
+
+    /// Mints and commits one block from what is pending, then publishes confirmations.
+    func mintOnce() async throws {
+        let now = clock.nowMillis()
+        engine.expireHeld(nowMillis: now)
+        let registryEntries = (try? store.pendingRegistryEntries()) ?? []
+        let (contents, rejected) = engine.takeBlock(maximumRecords: settings.maximumRecords, applying: registryEntries)
+        for (id, reason) in rejected { try? store.rejectPendingRegistryEntry(id: id, reason: reason) }
+        var confirmations: [String: [String: UInt64]] = [:]
+        if !contents.isEmpty {
+            let commit = try makeCommit(contents, now: now)
+            try await append(commit)
+            chain.withLock { chain in
+                chain.next = commit.block.header.height + 1
+                chain.previousHash = commit.block.header.hash
+                chain.timeMillis = commit.block.header.timeMillis
+                for (meterID, head) in commit.heads { chain.committed[meterID] = head.sequence }
+            }
+            for record in contents.records {
+                confirmations[record.record.gatewayID, default: [:]][record.record.meterID] = 0
+            }
+        } else if !contents.refusals.isEmpty {
+            try? store.recordRefusals(contents.refusals)
+        }
+        for (gatewayID, meters) in contents.reconfirm {
+            for meterID in meters { confirmations[gatewayID, default: [:]][meterID] = 0 }
+        }
+        await publishConfirmations(confirmations)
+    }
+
+    private func makeCommit(_ contents: LedgerEngine.BlockContents, now: Int64) throws -> BlockCommit {
+        let (height, previousHash, lastTime) = chain.withLock { ($0.next, $0.previousHash, $0.timeMillis) }
+        let events = try contents.events.map { try $0.encoded() }
+        let block = try Block.mint(
+            height: height, previousHash: previousHash, timeMillis: max(now, lastTime),
+            records: contents.records.map(\.envelopeBytes), events: events, key: key)
+        return BlockCommit(
+            block: block,
+            recordKeys: contents.records.map { ($0.record.meterID, $0.record.sequence, $0.record.captureTimeMillis) },
+            heads: contents.heads, registryEntryIDs: contents.registryIDs, refusals: contents.refusals)
+    }
+
+    /// Commits, retrying a failing disk a few times; then gives up, so that the service group stops
+    /// and a restart resumes from the last whole block (the gateways resend the rest).
+    private func append(_ commit: BlockCommit) async throws {
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            do {
+                try store.append(commit)
+                break
+            } catch {
+                attempt += 1
+                engine.metrics.commitFailures.add(1, ordering: .relaxed)
+                logger.error("block commit failed", metadata: ["block.height": "\(commit.block.header.height)", "attempt": "\(attempt)", "error": "\(error)"])
+                guard attempt < 5 else { throw error }
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        let micros = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
+        engine.metrics.commitMicros.add(micros, ordering: .relaxed)
+        engine.metrics.blocks.add(1, ordering: .relaxed)
+        engine.metrics.committedRecords.add(commit.block.records.count, ordering: .relaxed)
+        engine.metrics.height.store(Int(commit.block.header.height), ordering: .relaxed)
+        logger.debug("block committed", metadata: [
+            "block.height": "\(commit.block.header.height)", "block.records": "\(commit.block.records.count)",
+            "block.events": "\(commit.block.events.count)",
+        ])
+    }
+
+    /// One confirmation per gateway: each meter's highest committed sequence.
+    private func publishConfirmations(_ meters: [String: [String: UInt64]]) async {
+        let committed = chain.withLock { $0.committed }
+        for (gatewayID, meterIDs) in meters {
+            var confirmed: [String: UInt64] = [:]
+            for meterID in meterIDs.keys { if let sequence = committed[meterID] { confirmed[meterID] = sequence } }
+            guard !confirmed.isEmpty else { continue }
+            let topic = GatewayTopics(gatewayID: gatewayID).confirm
+            for chunk in confirmed.chunked(256) {
+                do {
+                    try await client.publish(topic, payload: Confirmation(confirmed: chunk).encoded(), qos: 1)
+                    engine.metrics.confirmationsPublished.add(1, ordering: .relaxed)
+                } catch {
+                    // The gateway resends what stays unconfirmed; its resend triggers a new confirmation.
+                    engine.metrics.confirmationFailures.add(1, ordering: .relaxed)
+                    logger.debug("confirmation not published", metadata: ["gateway.id": "\(gatewayID)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+extension Dictionary where Key == String, Value == UInt64 {
+    /// Splits into dictionaries of at most `size` entries: 256 meter ids of ≤ 128 characters stay
+    /// well inside a confirmation's 64 KiB bound.
+    func chunked(_ size: Int) -> [[String: UInt64]] {
+        var chunks: [[String: UInt64]] = [[:]]
+        for (key, value) in self {
+            if chunks[chunks.count - 1].count >= size { chunks.append([:]) }
+            chunks[chunks.count - 1][key] = value
+        }
+        return chunks
+    }
+}
