@@ -207,6 +207,7 @@ let package = Package(
             dependencies: [
                 "GridLedgerCore", "DeviceProfiles", "MeterPolling", "ModbusTransport", "MeterSimulator", "ModbusCore",
                 "GridLedgerAgent", "GridLedgerTestSupport", "GridLedgerRecords", "MQTTTransport",
+                "GridLedgerAggregator", "LedgerCore", "LedgerStore", "ServiceConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -266,8 +267,12 @@ let package = Package(
             name: "AggregatorAPITests",
             dependencies: [
                 "AggregatorAPI", "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerRecords", "GridLedgerCore", "GridLedgerTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -18,6 +18,12 @@ public struct BatchSigner: Sendable {
         guard !records.isEmpty, records.count <= Int(BatchHeader.maximumLeaves) else {
             throw RecordError.invalidField("batch", "needs 1…\(BatchHeader.maximumLeaves) records, got \(records.count)")
         }
+        if let oversized = records.first(where: { $0.count > ReadingRecord.maximumSize }) {
+            throw RecordError.tooLarge(oversized.count, maximum: ReadingRecord.maximumSize)
+        }
+        // Two equal records would share a leaf hash, so either envelope would verify with both
+        // leaf indices: an envelope would no longer be unique.
+        guard Set(records).count == records.count else { throw RecordError.invalidField("batch", "contains the same record twice") }
         let leaves = records.map(MerkleTree.leafHash)
         let header = try BatchHeader(
             gatewayID: gatewayID, batchSequence: batchSequence, createdMillis: createdMillis,

@@ -215,3 +215,82 @@ func waitUntil(timeout: Duration = .seconds(30), _ what: String, _ condition: ()
         try await Task.sleep(for: .milliseconds(50))
     }
 }
+
+extension Integration.AggregatorPipelineTests {
+    /// Bad input through the real broker: each is refused with its reason, counted, and nothing
+    /// of it reaches the chain; the good record sent afterwards on the same connection does.
+    @Test func badInputOverMQTTIsRefusedWithItsReason() async throws {
+        let broker = try await MosquittoBroker.start()
+        let gatewayKey = Curve25519.Signing.PrivateKey()
+        let otherKey = Curve25519.Signing.PrivateKey()
+        let agent = try AgentFixture(gatewayID: "gw-0", meters: [], brokerYAML: Self.brokerYAML(broker))
+        let fixture = try AggregatorFixture(broker: broker, gateways: [agent], metersPerGateway: 1)
+        let aggregator = try buildAggregator(configuration: fixture.configuration, logger: Logger(label: "test.aggregator"), shutdownSignals: [])
+        let aggregating = Task { try await aggregator.run() }
+        try await waitUntil("the registry block") { aggregator.metrics.blockHeight >= 0 }
+
+        // The AgentFixture's key is not ours to sign with here: register this test's key by rotation.
+        let store = try SQLiteLedgerStore(path: fixture.configuration.databaseFile, access: .existing)
+        try store.enqueueRegistryEntry(RegistryEntry(
+            change: .addGatewayKey(gatewayID: "gw-0", publicKey: Array(gatewayKey.publicKey.rawRepresentation), validFromMillis: 1),
+            recordedMillis: 1, author: "test"))
+        try await waitUntil("the rotation block") { aggregator.metrics.blockHeight >= 1 }
+
+        let meterID = "gw-0:bus0:1:1000"
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        func envelope(sequence: UInt64, key: Curve25519.Signing.PrivateKey = gatewayKey, meter: String = meterID, gateway: String = "gw-0",
+                      previous: [UInt8] = ReadingRecord.zeroHash, capture: Int64? = nil) throws -> [UInt8] {
+            let record = try ReadingRecord(
+                gatewayID: gateway, meterID: meter, sequence: sequence, captureTimeMillis: capture ?? now, flags: [.clockSynchronized],
+                profileID: "eastron-sdm630", status: .complete, previousHash: previous,
+                values: [Measurement(.energyActiveImportTotal, ScaledValue(1000 + Int64(sequence), exponent: 0))]).encoded()
+            return try BatchSigner(gatewayID: gateway, key: key).sign(records: [record], batchSequence: sequence, createdMillis: now)[0].encoded()
+        }
+        let topic = GatewayTopics(gatewayID: "gw-0").reading(meterID: meterID)
+        var configuration = MQTTConfiguration(clientID: "bad-input", host: "127.0.0.1", port: broker.port)
+        configuration.keepAliveSeconds = 10
+        let client = try MQTTClient(configuration: configuration, logger: Logger(label: "test.client"))
+        try client.start()
+        try await client.waitUntilConnected(timeout: .seconds(10))
+
+        let cases: [(reason: String, topic: String, payload: [UInt8])] = [
+            ("bad_signature", topic, try envelope(sequence: 1, key: otherKey)),
+            ("unknown_meter", GatewayTopics(gatewayID: "gw-0").reading(meterID: "gw-0:bus9:1"), try envelope(sequence: 1, meter: "gw-0:bus9:1")),
+            ("topic_mismatch", GatewayTopics(gatewayID: "gw-1").reading(meterID: meterID), try envelope(sequence: 1)),
+            ("malformed", topic, [1, 2, 3]),
+            ("oversized", topic, [UInt8](repeating: 1, count: RecordEnvelope.maximumSize + 1)),
+            ("future_timestamp", topic, try envelope(sequence: 1, capture: now + 3_600_000)),
+        ]
+        for item in cases { try await client.publish(item.topic, payload: item.payload, qos: 1) }
+        let good = try envelope(sequence: 1)
+        try await client.publish(topic, payload: good, qos: 1)
+        try await waitUntil("the good record committed") { aggregator.metrics.committedRecordCount >= 1 }
+        for item in cases {
+            #expect(aggregator.metrics.refusalCount(item.reason) == 1, "\(item.reason): \(aggregator.metrics.refusalCounts)")
+        }
+        // A replay of the accepted record is an ignored duplicate; a different record with the same
+        // sequence is an equivocation, refused and recorded as an event.
+        try await client.publish(topic, payload: good, qos: 1)
+        let conflicting = try ReadingRecord(
+            gatewayID: "gw-0", meterID: meterID, sequence: 1, captureTimeMillis: now + 1, flags: [], profileID: "eastron-sdm630",
+            status: .complete, previousHash: ReadingRecord.zeroHash, values: []).encoded()
+        try await client.publish(topic, payload: try BatchSigner(gatewayID: "gw-0", key: gatewayKey).sign(records: [conflicting], batchSequence: 9, createdMillis: now)[0].encoded(), qos: 1)
+        try await waitUntil("the equivocation") { aggregator.metrics.refusalCount("equivocation") == 1 }
+        client.stop()
+        await aggregator.group.triggerGracefulShutdown()
+        try await aggregating.value
+
+        let (chain, failure) = try Self.verifiedChain(try fixture.openStore(), publicKey: fixture.publicKey)
+        #expect(failure == nil, "\(failure.map { "\($0)" } ?? "")")
+        #expect(chain == [meterID: [1]])
+        let refusals = try fixture.openStore().refusals(limit: 100)
+        #expect(Set(refusals.map(\.reason)) == Set(cases.map(\.reason) + ["equivocation"]))
+        var events: [LedgerEvent] = []
+        try fixture.openStore().forEachBlock { block in
+            events += try block.events.map { try LedgerEvent(decoding: $0) }
+            return true
+        }
+        #expect(events.contains { if case .equivocation(meterID, 1, _, _) = $0 { true } else { false } })
+        await broker.stop()
+    }
+}
