@@ -89,24 +89,25 @@ extension Integration {
                 try await aggregator.inbox.waitFor("gridledger/v1/gw-a/m1/reading", "own reading")
                 try await aggregator.inbox.waitFor("gridledger/v1/gw-a/status", "online")
                 #expect(aggregator.inbox.topics == ["gridledger/v1/gw-a/m1/reading", "gridledger/v1/gw-a/status"])
-                try await setup.waitForDenial(of: gatewayA.client, topic: "gridledger/v1/gw-b/m1/reading")
-                try await setup.waitForDenial(of: gatewayA.client, topic: "gridledger/v1/gw-b/status")
-
-                // Nothing was retained in gw-b's name: a new subscriber gets gw-a's retained status
-                // only (retained messages are queued when the subscription is made, so before a
-                // message published after its SUBACK).
-                let late = try await setup.connect("aggregator", subscribe: ["gridledger/v1/+/status"])
-                try await Self.publish(gatewayA.client, "gridledger/v1/gw-a/status", "marker")
-                try await late.inbox.waitFor("gridledger/v1/gw-a/status", "marker")
-                #expect(late.inbox.topics == ["gridledger/v1/gw-a/status", "gridledger/v1/gw-a/status"])
-                #expect(late.inbox.texts == ["online", "marker"])
+                try await setup.waitForDenial(by: "gw-a", topic: "gridledger/v1/gw-b/m1/reading")
+                try await setup.waitForDenial(by: "gw-a", topic: "gridledger/v1/gw-b/status")
 
                 // The patterns apply to `aggregator` too; the ACL's deny line takes those gateway
                 // rights away again (only the log can show it: nobody may read these topics).
                 try await Self.publish(aggregator.client, "gridledger/v1/aggregator/m1/reading", "forged reading")
                 try await Self.publish(aggregator.client, "gridledger/v1/aggregator/status", "online", retain: true)
-                try await setup.waitForDenial(of: aggregator.client, topic: "gridledger/v1/aggregator/m1/reading")
-                try await setup.waitForDenial(of: aggregator.client, topic: "gridledger/v1/aggregator/status")
+                try await setup.waitForDenial(by: "aggregator", topic: "gridledger/v1/aggregator/m1/reading")
+                try await setup.waitForDenial(by: "aggregator", topic: "gridledger/v1/aggregator/status")
+
+                // Nothing was retained in gw-b's name: a new subscriber gets gw-a's retained status
+                // only (retained messages are queued when the subscription is made, so before a
+                // message published after its SUBACK). One connection per user name: stop the first.
+                aggregator.client.stop()
+                let late = try await setup.connect("aggregator", subscribe: ["gridledger/v1/+/status"])
+                try await Self.publish(gatewayA.client, "gridledger/v1/gw-a/status", "marker")
+                try await late.inbox.waitFor("gridledger/v1/gw-a/status", "marker")
+                #expect(late.inbox.topics == ["gridledger/v1/gw-a/status", "gridledger/v1/gw-a/status"])
+                #expect(late.inbox.texts == ["online", "marker"])
             }
         }
 
@@ -150,8 +151,23 @@ extension Integration {
                 try await gatewayB.inbox.waitFor("gridledger/v1/gw-b/confirm", "marker for b")
                 #expect(gatewayA.inbox.texts == ["marker for a"], "gw-a received \(gatewayA.inbox.all)")
                 #expect(gatewayB.inbox.texts == ["marker for b"], "gw-b received \(gatewayB.inbox.all)")
-                try await setup.waitForDenial(of: gatewayA.client, topic: "gridledger/v1/gw-a/confirm")
-                try await setup.waitForDenial(of: gatewayA.client, topic: "gridledger/v1/gw-b/confirm")
+                try await setup.waitForDenial(by: "gw-a", topic: "gridledger/v1/gw-a/confirm")
+                try await setup.waitForDenial(by: "gw-a", topic: "gridledger/v1/gw-b/confirm")
+            }
+        }
+
+        @Test func aGatewayCannotTakeOverTheAggregatorsSession() async throws {
+            try await ShippedBroker.run(gateways: ["gw-a", "gw-b"]) { setup in
+                let aggregator = try await setup.connect("aggregator", clientID: "gridledger-aggregator", subscribe: ["gridledger/v1/+/+/reading"])
+                // Same client id as the aggregator: without use_username_as_clientid the broker
+                // would disconnect the aggregator and hand its session to gw-a.
+                let impostor = try await setup.connect("gw-a", clientID: "gridledger-aggregator")
+                let gatewayB = try await setup.connect("gw-b")
+                try await Self.publish(gatewayB.client, "gridledger/v1/gw-b/m1/reading", "after the impostor")
+                // A disconnect would have reached the aggregator before this reading.
+                try await aggregator.inbox.waitFor("gridledger/v1/gw-b/m1/reading", "after the impostor")
+                #expect(aggregator.client.statistics.disconnects == 0 && aggregator.client.isConnected)
+                #expect(impostor.client.isConnected)
             }
         }
 
@@ -281,10 +297,11 @@ extension Integration {
                 return lines.joined(separator: "\n") + "\n"
             }
 
-            /// A client for this broker over TLS (hostname checked), not started.
-            func client(_ name: String, user: String?, password: String?) throws -> MQTTClient {
+            /// A client for this broker over TLS (hostname checked), not started. The broker
+            /// replaces its client id with its user name (`use_username_as_clientid`).
+            func client(_ name: String, user: String?, password: String?, clientID: String? = nil) throws -> MQTTClient {
                 let configuration = MQTTConfiguration(
-                    clientID: "\(name)-\(UInt32.random(in: 0...UInt32.max))", host: "127.0.0.1", port: broker.port,
+                    clientID: clientID ?? "\(name)-\(UInt32.random(in: 0...UInt32.max))", host: "127.0.0.1", port: broker.port,
                     keepAliveSeconds: 5, username: user, password: password, tls: .init(caFile: certificates.caFile),
                     reconnectMinimumSeconds: 1, reconnectMaximumSeconds: 1)
                 let client = try MQTTClient(configuration: configuration, logger: Logger(label: "test.broker-acl.\(name)"))
@@ -293,8 +310,8 @@ extension Integration {
             }
 
             /// A client logged in as `user` with its password, connected, its `filters` acknowledged.
-            func connect(_ user: String, subscribe filters: [String] = []) async throws -> (client: MQTTClient, inbox: Inbox) {
-                let client = try self.client(user, user: user, password: passwords[user])
+            func connect(_ user: String, clientID: String? = nil, subscribe filters: [String] = []) async throws -> (client: MQTTClient, inbox: Inbox) {
+                let client = try self.client(user, user: user, password: passwords[user], clientID: clientID)
                 let inbox = Inbox(client)
                 for filter in filters { try client.subscribe(filter, qos: 1) }
                 try client.start()
@@ -303,9 +320,10 @@ extension Integration {
                 return (client, inbox)
             }
 
-            /// Waits (bounded) until mosquitto's debug log names a denied publish of `client` on `topic`.
-            func waitForDenial(of client: MQTTClient, topic: String) async throws {
-                let prefix = "Denied PUBLISH from \(client.configuration.clientID) ("
+            /// Waits (bounded) until mosquitto's debug log names a denied publish by `user` on `topic`
+            /// (the log names the client id, which the broker replaced with the user name).
+            func waitForDenial(by user: String, topic: String) async throws {
+                let prefix = "Denied PUBLISH from \(user) ("
                 try await BrokerACLTests.waitUntil("mosquitto to log the denied publish on \(topic)") {
                     broker.log.split(separator: "\n").contains { $0.contains(prefix) && $0.contains("'\(topic)'") }
                 }
