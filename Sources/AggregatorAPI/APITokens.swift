@@ -1,3 +1,4 @@
+import GridLedgerRecords
 import Crypto
 import Foundation
 public import LedgerCore
@@ -174,13 +175,5 @@ public struct APITokens: Sendable {
 
 /// 1…`maximum` characters of `[A-Za-z0-9._:-]`: the identifiers of records and the registry.
 func isIdentifier(_ text: some StringProtocol, maximum: Int) -> Bool {
-    (1...maximum).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
-            true
-        default:
-            false
-        }
-    }
+    (1...maximum).contains(text.utf8.count) && text.utf8.allSatisfy(isIdentifierByte)
 }

@@ -137,6 +137,8 @@ public final class MosquittoBroker: Sendable {
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(10))
         }
+        // A starved test process may wake up only after the deadline: look once more.
+        if process.isRunning, Self.acceptsConnections(port: port) { return }
         let output = process.standardError
         await stop()
         throw TestSupportError("mosquitto did not listen on 127.0.0.1:\(port) within 10 s\n\(output)")

@@ -1,3 +1,4 @@
+import Foundation
 import DeviceProfiles
 package import Yams
 
@@ -109,5 +110,37 @@ package func isIdentifierPartByte(_ byte: UInt8) -> Bool {
         true
     default:
         false
+    }
+}
+
+/// Reading a YAML configuration file: bounded size, UTF-8, composed into nodes whose errors name
+/// the file and line.
+package enum ConfigurationFile {
+    package static let maximumSize = 1024 * 1024
+
+    package static func read(path: String) throws(ConfigurationError) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let size = attributes?[.size] as? Int else {
+            throw ConfigurationError(file: path, field: "", reason: "cannot read the file (missing or not accessible)")
+        }
+        guard size <= maximumSize else { throw ConfigurationError(file: path, field: "", reason: "larger than \(maximumSize) bytes") }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, field: "", reason: "cannot read the file as UTF-8 text")
+        }
+        return text
+    }
+
+    /// The document's root node; `file` names it in errors.
+    package static func root(yaml: String, file: String) throws(ConfigurationError) -> ConfigNode {
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else { throw ConfigurationError(file: file, field: "", reason: "the file is empty") }
+            return ConfigNode(node: node, file: file, path: "")
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let error as YamlError {
+            throw ConfigurationError(file: file, line: error.line, field: "", reason: "invalid YAML: \(error)")
+        } catch {
+            throw ConfigurationError(file: file, field: "", reason: "invalid YAML: \(error)")
+        }
     }
 }

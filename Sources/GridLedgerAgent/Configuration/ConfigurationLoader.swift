@@ -7,35 +7,16 @@ import Yams
 
 extension AgentConfiguration {
     /// Largest configuration file accepted.
-    public static let maximumFileSize = 1024 * 1024
+    public static let maximumFileSize = ConfigurationFile.maximumSize
 
     /// Reads and validates the configuration file at `path`. Errors name the file, line and field.
     public static func load(path: String) throws(ConfigurationError) -> AgentConfiguration {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = attributes?[.size] as? Int else {
-            throw ConfigurationError(file: path, field: "", reason: "cannot read the file (missing or not accessible)")
-        }
-        guard size <= maximumFileSize else { throw ConfigurationError(file: path, field: "", reason: "larger than \(maximumFileSize) bytes") }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(file: path, field: "", reason: "cannot read the file as UTF-8 text")
-        }
-        return try parse(yaml: text, file: path)
+        try parse(yaml: try ConfigurationFile.read(path: path), file: path)
     }
 
     /// Parses configuration text; `file` is used in error messages.
     public static func parse(yaml: String, file: String) throws(ConfigurationError) -> AgentConfiguration {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: yaml) else { throw ConfigurationError(file: file, field: "", reason: "the file is empty") }
-            root = node
-        } catch let error as ConfigurationError {
-            throw error
-        } catch let error as YamlError {
-            throw ConfigurationError(file: file, line: error.line, field: "", reason: "invalid YAML: \(error)")
-        } catch {
-            throw ConfigurationError(file: file, field: "", reason: "invalid YAML: \(error)")
-        }
-        let top = try ConfigNode(node: root, file: file, path: "").mapping(allowing: [
+        let top = try ConfigurationFile.root(yaml: yaml, file: file).mapping(allowing: [
             "gateway", "stateDirectory", "keyFile", "profiles", "broker", "outbox", "metrics", "buses",
         ])
         let gateway = try top.required("gateway").identifier(maximum: 32)

@@ -1,7 +1,6 @@
 import Foundation
 public import LedgerCore
 public import ServiceConfiguration
-import Yams
 
 /// Everything `gridledger-aggregator run` needs, from its YAML file (docs/AGGREGATOR.md).
 public struct AggregatorConfiguration: Sendable {
@@ -70,26 +69,12 @@ public struct AggregatorConfiguration: Sendable {
     }
 
     public static func load(path: String) throws(ConfigurationError) -> AggregatorConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, field: "", reason: "cannot read the file")
-        }
-        guard data.count <= 1 << 20, let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(file: path, field: "", reason: "not a UTF-8 text file of at most 1 MiB")
-        }
-        return try parse(yaml: text, file: path)
+        try parse(yaml: try ConfigurationFile.read(path: path), file: path)
     }
 
+    /// Parses configuration text; `file` is used in error messages.
     public static func parse(yaml: String, file: String) throws(ConfigurationError) -> AggregatorConfiguration {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: yaml) else { throw ConfigurationError(file: file, field: "", reason: "the file is empty") }
-            root = node
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw ConfigurationError(file: file, field: "", reason: "not valid YAML: \(error)")
-        }
-        let top = try ConfigNode(node: root, file: file, path: "").mapping(allowing: [
+        let top = try ConfigurationFile.root(yaml: yaml, file: file).mapping(allowing: [
             "stateDirectory", "keyFile", "database", "broker", "blocks", "rules", "ingest", "http",
         ])
         let stateDirectory = try top.optional("stateDirectory")?.absolutePath() ?? "/var/lib/gridledger-aggregator"
