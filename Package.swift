@@ -239,6 +239,7 @@ let package = Package(
         .testTarget(
             name: "LedgerCoreTests",
             dependencies: ["LedgerCore", "GridLedgerRecords", "GridLedgerCore", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
