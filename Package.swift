@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: C libraries, each behind a system-library target found by pkg-config.
@@ -168,8 +169,11 @@ let package = Package(
         .target(
             name: "AggregatorAPI",
             dependencies: [
-                "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerRecords", "GridLedgerCore",
+                "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerRecords", "GridLedgerCore", "MeterPolling",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,10 @@ public import GridLedgerAggregator
 public import GridLedgerCore
 public import Hummingbird
 public import LedgerStore
+public import MeterPolling
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 public import Logging
 
 /// The aggregator's HTTP read API (Hummingbird): block headers and the chain key for anyone;
@@ -13,7 +17,7 @@ public import Logging
 /// `main` composes it into the aggregator's service group through ``extension(settings:logger:clock:boundPort:)``;
 /// tests drive the same router in-process:
 /// ```swift
-/// let app = ReadAPI.buildApplication(settings: .init(port: 0), store: store, engine: engine,
+/// let app = try ReadAPI.buildApplication(settings: .init(port: 0), store: store, engine: engine,
 ///                                    metrics: metrics, publicKey: key, tokens: tokens, logger: logger)
 /// try await app.test(.router) { client in
 ///     try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
@@ -36,12 +40,12 @@ public enum ReadAPI {
     /// the start with a clear error), and builds the HTTP application from the aggregator's parts.
     /// - Parameter boundPort: receives the port actually bound (useful with port 0).
     public static func `extension`(
-        settings: AggregatorConfiguration.HTTPSettings, logger: Logger, clock: any WallClock = SystemClock(), boundPort: BoundPort? = nil
+        settings: AggregatorConfiguration.HTTPSettings, logger: Logger, clock: any WallClock = SystemWallClock(), boundPort: BoundPort? = nil
     ) throws -> AggregatorExtension {
         let tokens = try settings.tokensFile.map(APITokens.load(path:)) ?? APITokens()
         logger.info("read API tokens loaded", metadata: ["api.tokens": "\(tokens.count)", "api.tokens_file": "\(settings.tokensFile ?? "none")"])
         return { store, engine, metrics, publicKey in
-            [buildApplication(settings: settings, store: store, engine: engine, metrics: metrics, publicKey: publicKey, tokens: tokens,
+            [try buildApplication(settings: settings, store: store, engine: engine, metrics: metrics, publicKey: publicKey, tokens: tokens,
                               clock: clock, logger: logger, boundPort: boundPort)]
         }
     }
@@ -49,11 +53,24 @@ public enum ReadAPI {
     /// The HTTP application bound to `settings.host:settings.port`, a `Service`.
     public static func buildApplication(
         settings: AggregatorConfiguration.HTTPSettings, store: any LedgerStorage, engine: LedgerEngine, metrics: AggregatorMetrics,
-        publicKey: [UInt8], tokens: APITokens, clock: any WallClock = SystemClock(), logger: Logger, boundPort: BoundPort? = nil
-    ) -> Application<RouterResponder<APIRequestContext>> {
+        publicKey: [UInt8], tokens: APITokens, clock: any WallClock = SystemWallClock(), logger: Logger, boundPort: BoundPort? = nil
+    ) throws -> Application<RouterResponder<APIRequestContext>> {
+        let server: HTTPServerBuilder
+        if let tls = settings.tls {
+            do {
+                let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+                let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
+                server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            } catch {
+                throw ReadAPIStartupError("cannot load the read API's TLS certificate \(tls.certificateFile) or key \(tls.keyFile): \(error)")
+            }
+        } else {
+            server = .http1()
+        }
         let router = buildRouter(store: store, engine: engine, metrics: metrics, publicKey: publicKey, tokens: tokens, clock: clock)
         return Application(
             router: router,
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
@@ -67,7 +84,7 @@ public enum ReadAPI {
     /// authentication middleware.
     public static func buildRouter(
         store: any LedgerStorage, engine: LedgerEngine, metrics: AggregatorMetrics, publicKey: [UInt8], tokens: APITokens,
-        clock: any WallClock = SystemClock()
+        clock: any WallClock = SystemWallClock()
     ) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
@@ -78,9 +95,8 @@ public enum ReadAPI {
     }
 }
 
-/// The system's wall clock (registry entries' `recordedMillis`).
-public struct SystemClock: WallClock {
-    public init() {}
-    /// Milliseconds since the epoch, now.
-    public func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+/// The read API cannot start (its TLS files).
+public struct ReadAPIStartupError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -204,6 +204,7 @@ public final class SQLiteLedgerStore: LedgerStorage {
         try db.execute("DELETE FROM refused WHERE id <= (SELECT max(id) FROM refused) - \(limit)")
     }
 
+    @discardableResult
     public func enqueueRegistryEntry(_ entry: RegistryEntry) throws -> Int64 {
         let bytes = try LedgerEvent.registry(entry).encoded()
         return try writer.withLock { db in

@@ -129,8 +129,8 @@ final class APIFixture: Sendable {
         engine = LedgerEngine(registry: registry, heads: heads, rules: LedgerRules(), metrics: metrics, logger: Logger(label: "test"))
     }
 
-    func application(tokens: APITokens = APIFixture.tokens) -> some ApplicationProtocol {
-        ReadAPI.buildApplication(
+    func application(tokens: APITokens = APIFixture.tokens) throws -> some ApplicationProtocol {
+        try ReadAPI.buildApplication(
             settings: .init(host: "127.0.0.1", port: 0), store: store, engine: engine, metrics: metrics,
             publicKey: Self.raw(Self.aggregatorKey), tokens: tokens, clock: ManualClock(Self.t0 + 1_000_000), logger: Logger(label: "test"))
     }

@@ -30,7 +30,7 @@ struct PublicRouteTests {
         let directory = try GridLedgerTestSupport.TemporaryDirectory()
         let store = try SQLiteLedgerStore(path: directory.path("empty.db"), access: .aggregator(publicKey: APIFixture.raw(APIFixture.aggregatorKey)))
         let fixture = try APIFixture()
-        let app = ReadAPI.buildApplication(
+        let app = try ReadAPI.buildApplication(
             settings: .init(port: 0), store: store, engine: fixture.engine, metrics: fixture.metrics,
             publicKey: APIFixture.raw(APIFixture.aggregatorKey), tokens: APITokens(), logger: .init(label: "test"))
         try await app.test(.router) { client in

@@ -122,6 +122,50 @@ struct TokensFileTests {
         }
     }
 
+    /// HTTPS with the configured certificate: curl trusting the test CA reads health; curl
+    /// without it refuses the connection; plain HTTP on the same port gets no answer.
+    @Test(.enabled(if: (try? TestEnvironment.tool("curl")) != nil, "curl is not installed"))
+    func extensionServesHTTPS() async throws {
+        let fixture = try APIFixture()
+        let certificates = try await TestCertificates.generate()
+        let boundPort = BoundPort()
+        let settings = AggregatorConfiguration.HTTPSettings(
+            host: "127.0.0.1", port: 0, tls: .init(certificateFile: certificates.serverCertificate, keyFile: certificates.serverKey))
+        let makeServices = try ReadAPI.extension(settings: settings, logger: Logger(label: "test"), boundPort: boundPort)
+        let group = ServiceGroup(services: try makeServices(fixture.store, fixture.engine, fixture.metrics, APIFixture.raw(APIFixture.aggregatorKey)),
+                                 logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                let port = try await waitForPort(boundPort)
+                let curl = try TestEnvironment.tool("curl")
+                let trusted = try await ChildProcess.run(curl, ["-sS", "--max-time", "10", "--cacert", certificates.caFile, "https://127.0.0.1:\(port)/health"])
+                #expect(trusted.status == 0 && trusted.stdout.contains(#""status":"ok""#), "\(trusted.stdout)\(trusted.stderr)")
+                let untrusted = try await ChildProcess.run(curl, ["-sS", "--max-time", "10", "--cacert", certificates.otherCAFile, "https://127.0.0.1:\(port)/health"])
+                #expect(untrusted.status != 0)
+                let plain = try await ChildProcess.run(curl, ["-sS", "--max-time", "5", "http://127.0.0.1:\(port)/health"])
+                #expect(plain.status != 0 && !plain.stdout.contains("status"))
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// A missing certificate stops the start with a message naming the file.
+    @Test func missingCertificateIsAClearError() throws {
+        let fixture = try APIFixture()
+        let settings = AggregatorConfiguration.HTTPSettings(host: "127.0.0.1", port: 0, tls: .init(certificateFile: "/nonexistent/cert.pem", keyFile: "/nonexistent/key.pem"))
+        let makeServices = try ReadAPI.extension(settings: settings, logger: Logger(label: "test"))
+        #expect {
+            _ = try makeServices(fixture.store, fixture.engine, fixture.metrics, APIFixture.raw(APIFixture.aggregatorKey))
+        } throws: { error in
+            "\(error)".contains("/nonexistent/cert.pem")
+        }
+    }
+
     struct NotListening: Error {}
 
     /// The bound port once the server listens (at most 10 s).

@@ -44,13 +44,27 @@ public struct AggregatorConfiguration: Sendable {
     public struct HTTPSettings: Sendable, Hashable {
         public var host: String
         public var port: Int
-        /// API tokens (docs/AGGREGATOR.md, "Read API"); nil: only unauthenticated reads.
+        /// API tokens (docs/API.md); nil: only unauthenticated reads.
         public var tokensFile: String?
+        /// HTTPS: a PEM certificate chain and its unencrypted PEM key. Without it the API speaks
+        /// plain HTTP, for loopback or behind a TLS-terminating proxy only.
+        public var tls: TLS?
 
-        public init(host: String = "127.0.0.1", port: Int = 8480, tokensFile: String? = nil) {
+        public struct TLS: Sendable, Hashable {
+            public var certificateFile: String
+            public var keyFile: String
+
+            public init(certificateFile: String, keyFile: String) {
+                self.certificateFile = certificateFile
+                self.keyFile = keyFile
+            }
+        }
+
+        public init(host: String = "127.0.0.1", port: Int = 8480, tokensFile: String? = nil, tls: TLS? = nil) {
             self.host = host
             self.port = port
             self.tokensFile = tokensFile
+            self.tls = tls
         }
     }
 
@@ -104,11 +118,17 @@ public struct AggregatorConfiguration: Sendable {
                 bufferMessages: try map.optional("bufferMessages")?.int(in: 16...10_000_000) ?? 65536)
         }
         if let node = top.optional("http") {
-            let map = try node.mapping(allowing: ["host", "port", "tokensFile"])
+            let map = try node.mapping(allowing: ["host", "port", "tokensFile", "tls"])
+            var tls: HTTPSettings.TLS?
+            if let tlsNode = map.optional("tls") {
+                let tlsMap = try tlsNode.mapping(allowing: ["certificateFile", "keyFile"])
+                tls = HTTPSettings.TLS(
+                    certificateFile: try tlsMap.required("certificateFile").absolutePath(), keyFile: try tlsMap.required("keyFile").absolutePath())
+            }
             configuration.http = HTTPSettings(
                 host: try map.optional("host")?.string() ?? "127.0.0.1",
                 port: try map.optional("port")?.int(in: 0...65535) ?? 8480,
-                tokensFile: try map.optional("tokensFile")?.absolutePath())
+                tokensFile: try map.optional("tokensFile")?.absolutePath(), tls: tls)
         }
         return configuration
     }
