@@ -7,6 +7,9 @@ public struct MeterChain: Sendable, Hashable {
     public private(set) var lastSequence: UInt64 = 0
     public private(set) var lastHash: [UInt8] = ReadingRecord.zeroHash
     private var recent: [UInt64: [UInt8]] = [:]
+    /// Remembered sequences in acceptance order (from `oldest` on), so forgetting is O(1).
+    private var order: [UInt64] = []
+    private var oldest = 0
     /// How many recent record hashes are kept to tell duplicates from equivocations.
     public let memory: Int
 
@@ -56,6 +59,14 @@ public struct MeterChain: Sendable, Hashable {
         lastSequence = record.sequence
         lastHash = ReadingRecord.hash(of: bytes)
         recent[record.sequence] = lastHash
-        if recent.count > memory, let oldest = recent.keys.min() { recent[oldest] = nil }
+        order.append(record.sequence)
+        while recent.count > memory, oldest < order.count {
+            recent[order[oldest]] = nil
+            oldest += 1
+        }
+        if oldest > 1024, oldest * 2 > order.count {
+            order.removeFirst(oldest)
+            oldest = 0
+        }
     }
 }

@@ -65,7 +65,8 @@ public struct IngestLedger: Sendable {
         if let refusal = registry.check(record, signedWith: candidate.signingKey) {
             return [refused(refusal, candidate)]
         }
-        var track = tracks[meterID] ?? Track(head: nil, chain: MeterChain())
+        // Taken out of the dictionary while it changes, so its buffers are not copied per record.
+        var track = tracks.removeValue(forKey: meterID) ?? Track(head: nil, chain: MeterChain())
         defer { tracks[meterID] = track }
         switch track.chain.classify(record, bytes: candidate.verified.bytes) {
         case .duplicate:
@@ -101,7 +102,7 @@ public struct IngestLedger: Sendable {
     public mutating func expireHeld(nowMillis: Int64) -> [Outcome] {
         var outcomes: [Outcome] = []
         for meterID in tracks.keys.sorted() where !(tracks[meterID]!.held.isEmpty) {
-            var track = tracks[meterID]!
+            var track = tracks.removeValue(forKey: meterID)!
             while let oldestArrival = track.held.values.map(\.arrivedMillis).min(), nowMillis - oldestArrival >= rules.gapGraceMillis,
                   let next = track.held.keys.min() {
                 let (candidate, arrived) = track.held.removeValue(forKey: next)!

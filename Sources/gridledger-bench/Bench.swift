@@ -38,7 +38,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Records per MQTT publish run.")
     var publishRecords = 20_000
 
-    @Option(help: "Only these figures (comma-separated: transactions,tcp,decode,records,publish,rtu); all when omitted.")
+    @Option(help: "Only these figures (comma-separated: transactions,tcp,decode,records,publish,rtu,chain-verify,aggregator-stages,aggregator-throughput); all when omitted. Aggregator knobs: GL_BENCH_* environment variables (AggregatorBench.swift).")
     var only: String?
 
     func wants(_ figure: String) -> Bool { only.map { $0.split(separator: ",").contains(Substring(figure)) } ?? true }
@@ -52,6 +52,10 @@ struct Bench: AsyncParsableCommand {
         if wants("decode") { decode(sdm630) }
         if wants("records") { try RecordBench.run(runs: runs, median: median) }
         if wants("publish") { try await PublishBench.run(runs: runs, records: publishRecords, median: median) }
+        if wants("chain-verify") { try await AggregatorBench.chainVerify(runs: runs, median: median) }
+        if wants("aggregator-stages") { try await AggregatorBench.stages(runs: runs, median: median) }
+        if wants("aggregator-throughput") { try await AggregatorBench.throughput(runs: runs, median: median) }
+        if only == "aggregator-loadgen" { try await AggregatorBench.loadgen() }  // started by aggregator-throughput
         if !skipRTU && wants("rtu") { try await rtuCycle(sdm630, catalog: catalog) }
     }
 
