@@ -44,9 +44,8 @@ public struct MeterChain: Sendable, Hashable {
 
     /// Classifies a verified record (its bytes as received).
     public func classify(_ record: ReadingRecord, bytes: [UInt8]) -> Verdict {
-        let hash = ReadingRecord.hash(of: bytes)
         if record.sequence <= lastSequence {
-            if let known = recent[record.sequence] { return known == hash ? .duplicate : .equivocation }
+            if let known = recent[record.sequence] { return known == ReadingRecord.hash(of: bytes) ? .duplicate : .equivocation }
             return .replay
         }
         if record.sequence > lastSequence + 1 { return .gap(missing: (lastSequence + 1)...(record.sequence - 1)) }
@@ -56,9 +55,14 @@ public struct MeterChain: Sendable, Hashable {
     /// Records `record` as the chain's new head. Call after `classify` returned `.next` (or
     /// after a recorded gap, when the receiver decides to continue from there).
     public mutating func accept(_ record: ReadingRecord, bytes: [UInt8]) {
+        accept(record, hash: ReadingRecord.hash(of: bytes))
+    }
+
+    /// ``accept(_:bytes:)`` for a caller that already hashed the record's bytes.
+    public mutating func accept(_ record: ReadingRecord, hash: [UInt8]) {
         lastSequence = record.sequence
-        lastHash = ReadingRecord.hash(of: bytes)
-        recent[record.sequence] = lastHash
+        lastHash = hash
+        recent[record.sequence] = hash
         order.append(record.sequence)
         while recent.count > memory, oldest < order.count {
             recent[order[oldest]] = nil

@@ -120,7 +120,7 @@ public struct ChainVerifier: Sendable {
             } else if record.captureTimeMillis > latestAllowed {
                 throw fail("meter \(record.meterID): capture time after the block time", record: index)
             }
-            chain.accept(record, bytes: candidate.verified.bytes)
+            chain.accept(record, hash: hash)
             chains[record.meterID] = chain
             heads[record.meterID] = heads[record.meterID].map { $0.advanced(by: record, hash: hash) } ?? .first(record, hash: hash)
         }

@@ -150,7 +150,7 @@ public struct IngestLedger: Sendable {
             outcomes.append(refused(.futureTimestamp(aheadMillis: record.captureTimeMillis - receivedMillis - rules.futureToleranceMillis), candidate))
             return false
         }
-        track.chain.accept(record, bytes: candidate.verified.bytes)
+        track.chain.accept(record, hash: hash)
         track.head = track.head.map { $0.advanced(by: record, hash: hash) } ?? .first(record, hash: hash)
         changedHeads.insert(record.meterID)
         outcomes.append(.accepted(candidate))
