@@ -4,11 +4,12 @@ import GridLedgerRecords
 /// they arrive, with out-of-order records held for a grace period before a hole is recorded as
 /// missing data. Pure: time comes in as arguments, so every rule is tested without a clock.
 ///
-/// Its state advances as records are admitted; the minter commits what it produced in a block
-/// and persists ``takeChangedHeads()`` in the same transaction.
+/// Its state advances as records are admitted; each accepted record comes with the meter's head
+/// after it, which the minter persists in the same transaction as the block holding the record.
 public struct IngestLedger: Sendable {
     public enum Outcome: Sendable, Hashable {
-        case accepted(AuthenticatedRecord)
+        /// With the meter's chain head after this record.
+        case accepted(AuthenticatedRecord, head: MeterHead)
         case event(LedgerEvent)
         /// The same bytes as an accepted record: ignored (the gateway resent it).
         case duplicate(meterID: String, gatewayID: String)
@@ -30,7 +31,6 @@ public struct IngestLedger: Sendable {
     public private(set) var registry: Registry
     public let rules: LedgerRules
     private var tracks: [String: Track] = [:]
-    private var changedHeads: Set<String> = []
 
     public init(registry: Registry, heads: [String: MeterHead], rules: LedgerRules) {
         self.registry = registry
@@ -47,14 +47,6 @@ public struct IngestLedger: Sendable {
     /// Applies a registry change for every record admitted after it.
     public mutating func apply(_ entry: RegistryEntry) throws(RegistryError) {
         try registry.apply(entry.change)
-    }
-
-    /// Heads changed since the last call, for the store.
-    public mutating func takeChangedHeads() -> [String: MeterHead] {
-        defer { changedHeads.removeAll(keepingCapacity: true) }
-        var result: [String: MeterHead] = [:]
-        for meterID in changedHeads { result[meterID] = tracks[meterID]?.head }
-        return result
     }
 
     /// Admits one authenticated record received at `receivedMillis`.
@@ -151,9 +143,9 @@ public struct IngestLedger: Sendable {
             return false
         }
         track.chain.accept(record, hash: hash)
-        track.head = track.head.map { $0.advanced(by: record, hash: hash) } ?? .first(record, hash: hash)
-        changedHeads.insert(record.meterID)
-        outcomes.append(.accepted(candidate))
+        let head = track.head.map { $0.advanced(by: record, hash: hash) } ?? .first(record, hash: hash)
+        track.head = head
+        outcomes.append(.accepted(candidate, head: head))
         return true
     }
 

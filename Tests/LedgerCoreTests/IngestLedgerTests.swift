@@ -231,25 +231,33 @@ struct IngestLedgerTests {
         #expect(summary(ledger.admit(record, receivedMillis: t + 2000)) == ["refused wrong_key \(F.m1)#1"])
     }
 
-    @Test func takeChangedHeadsReturnsExactlyTheTouchedMeters() throws {
+    @Test func acceptedRecordsCarryTheirMetersHeads() throws {
         var ledger = F.ledger()
         var gw = TestGateway()
         var gw2 = TestGateway(F.gw2, key: F.otherGatewayKey)
+        /// The head after the last accepted record of each meter, as the minter persists them.
+        func heads(_ outcomes: [IngestLedger.Outcome]) -> [String: MeterHead] {
+            var heads: [String: MeterHead] = [:]
+            for case .accepted(let record, let head) in outcomes { heads[record.record.meterID] = head }
+            return heads
+        }
+        var outcomes: [IngestLedger.Outcome] = []
         let batch = gw.sign([gw.next(F.m1, at: t, energy: 100), gw.next(F.m2, at: t, energy: 7)])
-        for envelope in batch { _ = try ledger.admit(envelope, at: t) }
+        for envelope in batch { outcomes += try ledger.admit(envelope, at: t) }
         let m1two = gw.next(F.m1, at: t + 1000, energy: 150, power: 9)
-        _ = try ledger.admit(gw.sign([m1two])[0], at: t + 1000)
+        outcomes += try ledger.admit(gw.sign([m1two])[0], at: t + 1000)
         // A refused record touches nothing.
-        _ = try ledger.admit(gw2.sign([F.record(gateway: F.gw2, meter: F.m3, sequence: 1, previous: ReadingRecord.zeroHash, at: t + tolerance + 99, energy: 1)])[0], at: t)
-        let heads = ledger.takeChangedHeads()
-        #expect(Set(heads.keys) == [F.m1, F.m2])
-        #expect(heads[F.m1] == MeterHead(sequence: 2, hash: F.hash(m1two), captureMillis: t + 1000, counters: [.energyActiveImportTotal: ScaledValue(150)]))
-        #expect(heads[F.m2]?.sequence == 1)
-        #expect(heads[F.m2]?.hash == gw.lastHash(F.m2))
-        #expect(heads[F.m2]?.counters == [.energyActiveImportTotal: ScaledValue(7)])
-        #expect(ledger.takeChangedHeads().isEmpty)
-        _ = try ledger.admit(gw2.envelope(F.m3, at: t, energy: 1), at: t)
-        #expect(Set(ledger.takeChangedHeads().keys) == [F.m3])
+        let refused = try ledger.admit(gw2.sign([F.record(gateway: F.gw2, meter: F.m3, sequence: 1, previous: ReadingRecord.zeroHash, at: t + tolerance + 99, energy: 1)])[0], at: t)
+        #expect(heads(refused).isEmpty)
+        outcomes += refused
+        let touched = heads(outcomes)
+        #expect(Set(touched.keys) == [F.m1, F.m2])
+        #expect(touched[F.m1] == MeterHead(sequence: 2, hash: F.hash(m1two), captureMillis: t + 1000, counters: [.energyActiveImportTotal: ScaledValue(150)]))
+        #expect(touched[F.m2]?.sequence == 1)
+        #expect(touched[F.m2]?.hash == gw.lastHash(F.m2))
+        #expect(touched[F.m2]?.counters == [.energyActiveImportTotal: ScaledValue(7)])
+        #expect(touched[F.m1] == ledger.head(of: F.m1))
+        #expect(Set(heads(try ledger.admit(gw2.envelope(F.m3, at: t, energy: 1), at: t)).keys) == [F.m3])
     }
 
     @Test func tooManyHeldIsRefused() throws {

@@ -132,7 +132,7 @@ struct TestGateway {
 func summary(_ outcomes: [IngestLedger.Outcome]) -> [String] {
     outcomes.map { outcome in
         switch outcome {
-        case .accepted(let record): "accepted \(record.record.meterID)#\(record.record.sequence)"
+        case .accepted(let record, _): "accepted \(record.record.meterID)#\(record.record.sequence)"
         case .duplicate(let meterID, _): "duplicate \(meterID)"
         case .held(let meterID): "held \(meterID)"
         case .refused(let refusal, let meterID, _, let envelope):
@@ -176,7 +176,7 @@ struct ChainBuilder {
         var events = extraEvents
         for outcome in outcomes {
             switch outcome {
-            case .accepted(let record): records.append(record.envelopeBytes)
+            case .accepted(let record, _): records.append(record.envelopeBytes)
             case .event(let event): events.append(try event.encoded())
             default: break
             }

@@ -10,9 +10,8 @@ import Synchronization
 public final class LedgerEngine: Sendable {
     struct Pending: Sendable {
         var ledger: IngestLedger
-        /// Heads as of the records already taken into blocks.
-        var takenHeads: [String: MeterHead]
-        var records: [AuthenticatedRecord] = []
+        /// Accepted records with their meter's head after each.
+        var records: [(record: AuthenticatedRecord, head: MeterHead)] = []
         var events: [LedgerEvent] = []
         /// Registry entries applied to `ledger` and due as the first events of the next block.
         var registryIDs: [Int64] = []
@@ -42,7 +41,7 @@ public final class LedgerEngine: Sendable {
     private let logger: Logger
 
     public init(registry: Registry, heads: [String: MeterHead], rules: LedgerRules, metrics: AggregatorMetrics, logger: Logger) {
-        state = Mutex(Pending(ledger: IngestLedger(registry: registry, heads: heads, rules: rules), takenHeads: heads))
+        state = Mutex(Pending(ledger: IngestLedger(registry: registry, heads: heads, rules: rules)))
         self.metrics = metrics
         self.logger = logger
     }
@@ -87,24 +86,19 @@ public final class LedgerEngine: Sendable {
     public func takeBlock(maximumRecords: Int, applying registryEntries: [PendingRegistryEntry]) -> (BlockContents, rejected: [(id: Int64, reason: String)]) {
         state.withLock { pending in
             let count = min(maximumRecords, pending.records.count)
-            let records = Array(pending.records.prefix(count))
+            let taken = pending.records.prefix(count)
+            // The ledger may be ahead (records left for the next block): the block commits the
+            // heads reached by exactly its own records.
+            var heads: [String: MeterHead] = [:]
+            for item in taken { heads[item.record.record.meterID] = item.head }
+            let contents = BlockContents(
+                records: taken.map(\.record), events: pending.events, registryIDs: pending.registryIDs,
+                heads: heads, refusals: pending.refusals, reconfirm: pending.reconfirm)
             pending.records.removeFirst(count)
-            var contents = BlockContents(
-                records: records, events: pending.events, registryIDs: pending.registryIDs,
-                heads: [:], refusals: pending.refusals, reconfirm: pending.reconfirm)
             pending.events = []
             pending.registryIDs = []
             pending.refusals = []
             pending.reconfirm = [:]
-            // The ledger may be ahead (records left for the next block): the block commits the
-            // heads reached by exactly its own records.
-            for item in records {
-                let hash = ReadingRecord.hash(of: item.verified.bytes)
-                let meterID = item.record.meterID
-                let next = pending.takenHeads[meterID].map { $0.advanced(by: item.record, hash: hash) } ?? .first(item.record, hash: hash)
-                pending.takenHeads[meterID] = next
-                contents.heads[meterID] = next
-            }
             var rejected: [(Int64, String)] = []
             for item in registryEntries where item.id > pending.lastRegistryID {
                 pending.lastRegistryID = item.id
@@ -124,8 +118,8 @@ public final class LedgerEngine: Sendable {
 
     private func handle(_ outcome: IngestLedger.Outcome, receivedMillis: Int64, into pending: inout Pending) {
         switch outcome {
-        case .accepted(let record):
-            pending.records.append(record)
+        case .accepted(let record, let head):
+            pending.records.append((record, head))
             metrics.accepted.add(1, ordering: .relaxed)
         case .event(let event):
             pending.events.append(event)
