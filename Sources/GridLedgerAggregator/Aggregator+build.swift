@@ -56,20 +56,23 @@ public func buildAggregator(
     let engine = LedgerEngine(registry: registry, heads: heads, rules: configuration.rules, metrics: metrics, logger: logger)
 
     var mqtt = try configuration.broker.mqttConfiguration(defaultClientID: "gridledger-aggregator")
-    mqtt.incomingBufferLimit = configuration.ingest.bufferMessages
     mqtt.maximumInFlight = 1000
     mqtt.persistentSession = true
-    let client = try MQTTClient(configuration: mqtt, logger: logger)
+    let lanes = IngestLanes(workers: configuration.ingest.workers, capacity: configuration.ingest.bufferMessages, metrics: metrics)
+    let client = try MQTTClient(configuration: mqtt, messageSink: lanes, logger: logger)
+    let confirmations = ConfirmationQueue(committed: heads.mapValues(\.sequence))
     let minter = try MinterService(
-        engine: engine, store: store, client: client, key: key, settings: configuration.blocks, clock: clock, logger: logger)
+        engine: engine, store: store, confirmations: confirmations, key: key, settings: configuration.blocks, clock: clock, logger: logger)
     let ingest = IngestService(
-        client: client, engine: engine, workers: configuration.ingest.workers, maximumRecords: configuration.blocks.maximumRecords,
+        client: client, lanes: lanes, engine: engine, maximumRecords: configuration.blocks.maximumRecords,
         clock: clock, blockDue: { minter.blockDue() }, logger: logger)
 
     // Graceful shutdown runs from the last service to the first: extensions (HTTP) stop, ingest
-    // stops taking messages, the minter commits and confirms what was admitted, MQTT goes last.
+    // stops taking messages, the minter commits what was admitted, its confirmations go out, MQTT
+    // goes last.
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         .init(service: MQTTService(client: client, logger: logger)),
+        .init(service: ConfirmationService(queue: confirmations, client: client, metrics: metrics, logger: logger)),
         .init(service: minter),
         .init(service: ingest),
     ]

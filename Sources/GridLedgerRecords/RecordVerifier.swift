@@ -63,11 +63,21 @@ public final class RecordVerifier: Sendable {
     }
 
     public func verify(_ envelope: RecordEnvelope, publicKey: Curve25519.Signing.PublicKey) throws(VerificationError) -> VerifiedRecord {
-        let header: BatchHeader
         let record: ReadingRecord
         do {
-            header = try BatchHeader(decoding: envelope.header)
             record = try ReadingRecord(decoding: envelope.record)
+        } catch {
+            throw .malformed(error)
+        }
+        return try verify(envelope, record: record, publicKey: publicKey)
+    }
+
+    /// As ``verify(_:publicKey:)-(RecordEnvelope,_)``, for a caller that has already decoded
+    /// `envelope.record` into `record` (decoding is a good part of the cost of a cached check).
+    public func verify(_ envelope: RecordEnvelope, record: ReadingRecord, publicKey: Curve25519.Signing.PublicKey) throws(VerificationError) -> VerifiedRecord {
+        let header: BatchHeader
+        do {
+            header = try BatchHeader(decoding: envelope.header)
         } catch {
             throw .malformed(error)
         }

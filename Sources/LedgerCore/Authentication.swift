@@ -65,7 +65,7 @@ extension Registry {
               let key = try? Curve25519.Signing.PublicKey(rawRepresentation: entry.publicKey)
         else { return .failure(.unknownGateway(record.gatewayID)) }
         do {
-            let verified = try verifier.verify(envelope, publicKey: key)
+            let verified = try verifier.verify(envelope, record: record, publicKey: key)
             return .success(AuthenticatedRecord(verified: verified, signingKey: entry.publicKey, envelopeBytes: payload))
         } catch {
             switch error {

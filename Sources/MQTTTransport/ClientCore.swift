@@ -61,8 +61,10 @@ final class ClientCore: Sendable {
     let lifecycle = Mutex<Lifecycle>(.idle)
     let messageStream: AsyncStream<MQTTMessage>
     private let messageContinuation: AsyncStream<MQTTMessage>.Continuation
+    private let messageSink: (any MQTTMessageSink)?
 
-    init(handle: MosquittoHandle, configuration: MQTTConfiguration, logger: Logger) {
+    init(handle: MosquittoHandle, configuration: MQTTConfiguration, messageSink: (any MQTTMessageSink)?, logger: Logger) {
+        self.messageSink = messageSink
         self.handle = handle
         self.configuration = configuration
         var logger = logger
@@ -600,10 +602,14 @@ final class ClientCore: Sendable {
         }
         let copy = MQTTMessage(topic: String(cString: topic), payload: payload, qos: Int(message.qos), retain: message.retain)
         let dropped: Bool
-        switch messageContinuation.yield(copy) {
-        case .enqueued: dropped = false
-        case .dropped, .terminated: dropped = true
-        @unknown default: dropped = true
+        if let messageSink {
+            dropped = !messageSink.receive(copy)
+        } else {
+            switch messageContinuation.yield(copy) {
+            case .enqueued: dropped = false
+            case .dropped, .terminated: dropped = true
+            @unknown default: dropped = true
+            }
         }
         state.withLock { s in
             s.statistics.received += 1

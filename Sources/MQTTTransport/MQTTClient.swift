@@ -62,7 +62,10 @@ public final class MQTTClient: Sendable {
 
     /// Validates `configuration` (see ``MQTTConfiguration/validate()``) and prepares the
     /// libmosquitto handle. Nothing connects before ``start()``.
-    public init(configuration: MQTTConfiguration, logger: Logger) throws(MQTTError) {
+    ///
+    /// With a `messageSink`, received messages go to it instead of ``messages`` (which then
+    /// stays empty): see ``MQTTMessageSink`` for the back-pressure it allows.
+    public init(configuration: MQTTConfiguration, messageSink: (any MQTTMessageSink)? = nil, logger: Logger) throws(MQTTError) {
         try configuration.validate()
         let initialisation = Mosquitto.initialisation
         guard initialisation == Mosquitto.success else { throw MQTTError.library(initialisation) }
@@ -76,7 +79,7 @@ public final class MQTTClient: Sendable {
             throw error
         }
         self.configuration = configuration
-        core = ClientCore(handle: MosquittoHandle(pointer: pointer), configuration: configuration, logger: logger)
+        core = ClientCore(handle: MosquittoHandle(pointer: pointer), configuration: configuration, messageSink: messageSink, logger: logger)
         // Unretained: `core` lives as long as this client, and `core.stop()` (at the latest in
         // deinit) joins the network thread and destroys the handle before `core` is released.
         mosquitto_user_data_set(pointer, Unmanaged.passUnretained(core).toOpaque())

@@ -68,16 +68,18 @@ public struct SyntheticHousehold: ValueGenerator {
             (.voltageL2, .currentL2, .powerActiveL2, .powerReactiveL2, .powerApparentL2, .powerFactorL2, .energyActiveImportL2, .energyActiveExportL2),
             (.voltageL3, .currentL3, .powerActiveL3, .powerReactiveL3, .powerApparentL3, .powerFactorL3, .energyActiveImportL3, .energyActiveExportL3),
         ]
-        for (v, i, p, q, s, pf, ei, ee) in phases {
+        for (index, (v, i, p, q, s, pf, ei, ee)) in phases.enumerated() {
             values[v] = Self.scaled(voltage, exponent: -1)
             values[i] = Self.scaled(current, exponent: -3)
             values[p] = Self.scaled(power / 3, exponent: -1)
             values[q] = Self.scaled(reactive / 3, exponent: -1)
             values[s] = Self.scaled(apparent / 3, exponent: -1)
             values[pf] = ScaledValue(980, exponent: -3)
-            // Per-phase counters split the totals evenly; the remainder goes to L1 so they add up.
-            values[ei] = ScaledValue(imported / 3 + (ei == .energyActiveImportL1 ? imported % 3 : 0))
-            values[ee] = ScaledValue(exported / 3 + (ee == .energyActiveExportL1 ? exported % 3 : 0))
+            // Per-phase counters split the totals evenly and add up to them: L1 = ⌈t/3⌉, L2 = ⌊(t+1)/3⌋,
+            // L3 = ⌊t/3⌋. Each never decreases as the total grows (putting t mod 3 on L1 did: a
+            // real meter's counters never do, and the aggregator refuses a record where one does).
+            values[ei] = ScaledValue(Self.phaseShare(of: imported, phase: index))
+            values[ee] = ScaledValue(Self.phaseShare(of: exported, phase: index))
         }
         values[.powerReactiveTotal] = Self.scaled(reactive, exponent: -1)
         values[.powerApparentTotal] = Self.scaled(apparent, exponent: -1)
@@ -116,6 +118,12 @@ public struct SyntheticHousehold: ValueGenerator {
     }
 
     /// sin without Foundation, accurate to ~1e-6 — plenty for a simulated load curve.
+    /// Phase `phase` (0, 1, 2)'s third of `total`: the three add up to `total` and each is
+    /// non-decreasing in `total`.
+    static func phaseShare(of total: Int64, phase: Int) -> Int64 {
+        (total + Int64(2 - phase)) / 3
+    }
+
     static func sinApprox(_ x: Double) -> Double {
         var r = x.truncatingRemainder(dividingBy: 2 * Double.pi)
         if r > Double.pi { r -= 2 * Double.pi } else if r < -Double.pi { r += 2 * Double.pi }

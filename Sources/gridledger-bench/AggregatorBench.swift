@@ -26,7 +26,8 @@ import Synchronization
 /// brackets): GL_BENCH_GATEWAYS [50], GL_BENCH_METERS [8], GL_BENCH_LANES [4] (MQTT connections of
 /// the load generator), GL_BENCH_RATES [max,10000,12500,15000,20000] (offered records/s; `max` publishes as
 /// fast as PUBACKs come), GL_BENCH_INTERVALS [1000,250] (block interval, ms), GL_BENCH_RECORDS
-/// [160000] (records of a `max` run), GL_BENCH_SECONDS [15] (length of a paced run),
+/// [160000] (records of a `max` run), GL_BENCH_SECONDS [15] (length of a paced run), GL_BENCH_TRACE [0] (1: print
+/// received / admitted-but-uncommitted / committed once a second),
 /// GL_BENCH_WORKERS [2], GL_BENCH_COMPRESSION [6], GL_BENCH_BROKER [production] (`production`:
 /// MosquittoBroker's configuration with the limits and log levels of deploy/mosquitto/mosquitto.conf,
 /// i.e. queue 100 000 messages, 100 in flight; `test`: MosquittoBroker's as is, which logs every
@@ -478,9 +479,16 @@ enum AggregatorBench {
         let machineBefore = machineBusySeconds()
         let brokerBefore = mosquittoPID.flatMap { cpuSeconds(statPath: "/proc/\($0)/stat") } ?? .nan
         let samples = Collector<(seconds: Double, committed: Int)>()
+        let trace = env("GL_BENCH_TRACE", 0) != 0
         let sampling = Task {
+            var tick = 0
             while !Task.isCancelled {
                 samples.append(((ContinuousClock.now - started).seconds, aggregator.metrics.committedRecordCount))
+                tick += 1
+                if trace && tick % 20 == 0 {
+                    // Where the backlog sits: received but not yet admitted, admitted but not committed.
+                    say("  t=\(tick / 20)s received=\(aggregator.metrics.receivedCount) pending=\(aggregator.engine.pendingRecordCount) committed=\(aggregator.metrics.committedRecordCount)")
+                }
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }

@@ -25,6 +25,7 @@ public final class AggregatorMetrics: Sendable {
     }
 
     public var acceptedCount: Int { accepted.load(ordering: .relaxed) }
+    public var receivedCount: Int { received.load(ordering: .relaxed) }
     public var committedRecordCount: Int { committedRecords.load(ordering: .relaxed) }
     public var blockHeight: Int { height.load(ordering: .relaxed) }
     public func refusalCount(_ code: String) -> Int { refusals.withLock { $0[code] ?? 0 } }

@@ -1,4 +1,3 @@
-import AsyncAlgorithms
 import GridLedgerCore
 import GridLedgerRecords
 import LedgerCore
@@ -6,54 +5,54 @@ import Logging
 import MQTTTransport
 import ServiceLifecycle
 
-/// Receives record envelopes from the broker, authenticates them on several workers and admits
-/// them into the ledger engine.
+/// Authenticates the record envelopes queued in the ``IngestLanes`` and admits them into the
+/// ledger engine, one worker per lane.
 ///
-/// Messages are spread over the workers by meter, so each meter's records stay in arrival order;
-/// a worker authenticates (signature, Merkle path, registry) outside any lock, then admits in order.
+/// A worker takes what its lane holds (up to a batch), authenticates each record (signature,
+/// Merkle path, registry) outside any lock, then admits the whole batch in order under one lock:
+/// under load the per-message hand-offs and lock round trips are paid once per batch.
 struct IngestService: Service {
     let client: MQTTClient
+    let lanes: IngestLanes
     let engine: LedgerEngine
-    let workers: Int
     let maximumRecords: Int
     let clock: any WallClock
     let blockDue: @Sendable () -> Void
     let logger: Logger
 
+    /// Small enough that a batch's authentication does not hold back the block it belongs to.
+    static let batchLimit = 256
+
     func run() async throws {
         try client.subscribe(GatewayTopics.everyReading, qos: 1)
         let verifier = RecordVerifier(cacheLimit: 65536)
-        let lanes = (0..<workers).map { _ in AsyncChannel<MQTTMessage>() }
         await withTaskGroup(of: Void.self) { group in
-            for lane in lanes {
+            for lane in lanes.lanes {
                 group.addTask { await work(lane, verifier: verifier) }
             }
-            for await message in client.messages.cancelOnGracefulShutdown() {
-                engine.metrics.received.add(1, ordering: .relaxed)
-                await lanes[Self.lane(of: message.topic, workers: workers)].send(message)
+            await withGracefulShutdownHandler {
+                await group.waitForAll()
+            } onGracefulShutdown: {
+                lanes.finish()
             }
-            for lane in lanes { lane.finish() }
         }
         logger.info("ingest stopped")
     }
 
-    private func work(_ lane: AsyncChannel<MQTTMessage>, verifier: RecordVerifier) async {
-        for await message in lane {
-            let topic = GatewayTopics.parseReading(message.topic)
-            let result: Result<AuthenticatedRecord, Refusal> = topic.map { engine.registry.authenticate(message.payload, topic: $0, verifier: verifier) }
-                ?? .failure(.topicMismatch("not a reading topic"))
-            let pending = engine.admit([(result: result, payload: message.payload, topic: message.topic)], receivedMillis: clock.nowMillis())
+    private func work(_ lane: IngestLane, verifier: RecordVerifier) async {
+        while true {
+            let batch = await lane.take(upTo: Self.batchLimit)
+            if batch.isEmpty { return }
+            var admissions: [(result: Result<AuthenticatedRecord, Refusal>, payload: [UInt8], topic: String)] = []
+            admissions.reserveCapacity(batch.count)
+            for message in batch {
+                let topic = GatewayTopics.parseReading(message.topic)
+                let result = topic.map { engine.registry.authenticate(message.payload, topic: $0, verifier: verifier) }
+                    ?? .failure(.topicMismatch("not a reading topic"))
+                admissions.append((result, message.payload, message.topic))
+            }
+            let pending = engine.admit(admissions, receivedMillis: clock.nowMillis())
             if pending >= maximumRecords { blockDue() }
         }
-    }
-
-    /// FNV-1a of the topic's meter level, so one meter always lands on the same worker.
-    static func lane(of topic: String, workers: Int) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in topic.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x100_0000_01b3
-        }
-        return Int(hash % UInt64(workers))
     }
 }

@@ -14,26 +14,25 @@ import Synchronization
 final class MinterService: Service, Sendable {
     let engine: LedgerEngine
     let store: any LedgerStorage
-    let client: MQTTClient
+    let confirmations: ConfirmationQueue
     let key: Curve25519.Signing.PrivateKey
     let settings: AggregatorConfiguration.BlockSettings
     let clock: any WallClock
     let logger: Logger
     private let due = Atomic<Bool>(false)
-    private let chain: Mutex<(next: UInt64, previousHash: [UInt8], timeMillis: Int64, committed: [String: UInt64])>
+    private let chain: Mutex<(next: UInt64, previousHash: [UInt8], timeMillis: Int64)>
 
-    init(engine: LedgerEngine, store: any LedgerStorage, client: MQTTClient, key: Curve25519.Signing.PrivateKey,
+    init(engine: LedgerEngine, store: any LedgerStorage, confirmations: ConfirmationQueue, key: Curve25519.Signing.PrivateKey,
          settings: AggregatorConfiguration.BlockSettings, clock: any WallClock, logger: Logger) throws {
         self.engine = engine
         self.store = store
-        self.client = client
+        self.confirmations = confirmations
         self.key = key
         self.settings = settings
         self.clock = clock
         self.logger = logger
         let latest = try store.latestHeader()
-        chain = Mutex((latest.map { $0.height + 1 } ?? 0, latest?.hash ?? ReadingRecord.zeroHash, latest?.timeMillis ?? .min,
-                       try store.heads().mapValues(\.sequence)))
+        chain = Mutex((latest.map { $0.height + 1 } ?? 0, latest?.hash ?? ReadingRecord.zeroHash, latest?.timeMillis ?? .min))
         engine.metrics.height.store(latest.map { Int($0.height) } ?? -1, ordering: .relaxed)
     }
 
@@ -49,6 +48,9 @@ final class MinterService: Service, Sendable {
             guard due.exchange(false, ordering: .relaxed) || ContinuousClock.now - lastMint >= interval else { continue }
             lastMint = ContinuousClock.now
             try await mintOnce()
+            // A backlog larger than a block (after a burst, or a restart with a full broker queue)
+            // is minted block after block, not one block per interval.
+            if engine.pendingRecordCount >= settings.maximumRecords { blockDue() }
         }
         // Ingest has stopped by now (it shuts down first): commit what it admitted.
         while engine.pendingRecordCount > 0 { try await mintOnce() }
@@ -56,14 +58,15 @@ final class MinterService: Service, Sendable {
         logger.info("minter stopped", metadata: ["block.height": "\(chain.withLock { $0.next } &- 1)"])
     }
 
-    /// Mints and commits one block from what is pending, then publishes confirmations.
+    /// Mints and commits one block from what is pending, then hands its confirmations on.
     func mintOnce() async throws {
         let now = clock.nowMillis()
         engine.expireHeld(nowMillis: now)
         let registryEntries = (try? store.pendingRegistryEntries()) ?? []
         let (contents, rejected) = engine.takeBlock(maximumRecords: settings.maximumRecords, applying: registryEntries)
         for (id, reason) in rejected { try? store.rejectPendingRegistryEntry(id: id, reason: reason) }
-        var confirmations: [String: [String: UInt64]] = [:]
+        var toConfirm: [String: Set<String>] = [:]
+        var sequences: [String: UInt64] = [:]
         if !contents.isEmpty {
             let commit = try makeCommit(contents, now: now)
             try await append(commit)
@@ -71,18 +74,18 @@ final class MinterService: Service, Sendable {
                 chain.next = commit.block.header.height + 1
                 chain.previousHash = commit.block.header.hash
                 chain.timeMillis = commit.block.header.timeMillis
-                for (meterID, head) in commit.heads { chain.committed[meterID] = head.sequence }
             }
+            for (meterID, head) in commit.heads { sequences[meterID] = head.sequence }
             for record in contents.records {
-                confirmations[record.record.gatewayID, default: [:]][record.record.meterID] = 0
+                toConfirm[record.record.gatewayID, default: []].insert(record.record.meterID)
             }
         } else if !contents.refusals.isEmpty {
             try? store.recordRefusals(contents.refusals)
         }
         for (gatewayID, meters) in contents.reconfirm {
-            for meterID in meters { confirmations[gatewayID, default: [:]][meterID] = 0 }
+            toConfirm[gatewayID, default: []].formUnion(meters)
         }
-        await publishConfirmations(confirmations)
+        confirmations.committed(sequences, confirming: toConfirm)
     }
 
     private func makeCommit(_ contents: LedgerEngine.BlockContents, now: Int64) throws -> BlockCommit {
@@ -126,37 +129,4 @@ final class MinterService: Service, Sendable {
         ])
     }
 
-    /// One confirmation per gateway: each meter's highest committed sequence.
-    private func publishConfirmations(_ meters: [String: [String: UInt64]]) async {
-        let committed = chain.withLock { $0.committed }
-        for (gatewayID, meterIDs) in meters {
-            var confirmed: [String: UInt64] = [:]
-            for meterID in meterIDs.keys { if let sequence = committed[meterID] { confirmed[meterID] = sequence } }
-            guard !confirmed.isEmpty else { continue }
-            let topic = GatewayTopics(gatewayID: gatewayID).confirm
-            for chunk in confirmed.chunked(16) {
-                do {
-                    try await client.publish(topic, payload: Confirmation(confirmed: chunk).encoded(), qos: 1)
-                    engine.metrics.confirmationsPublished.add(1, ordering: .relaxed)
-                } catch {
-                    // The gateway resends what stays unconfirmed; its resend triggers a new confirmation.
-                    engine.metrics.confirmationFailures.add(1, ordering: .relaxed)
-                    logger.debug("confirmation not published", metadata: ["gateway.id": "\(gatewayID)", "error": "\(error)"])
-                }
-            }
-        }
-    }
-}
-
-extension Dictionary where Key == String, Value == UInt64 {
-    /// Splits into dictionaries of at most `size` entries: 16 meter ids of ≤ 128 characters keep a
-    /// confirmation under 4 KiB, the production broker's `message_size_limit` (deploy/mosquitto).
-    func chunked(_ size: Int) -> [[String: UInt64]] {
-        var chunks: [[String: UInt64]] = [[:]]
-        for (key, value) in self {
-            if chunks[chunks.count - 1].count >= size { chunks.append([:]) }
-            chunks[chunks.count - 1][key] = value
-        }
-        return chunks
-    }
 }
