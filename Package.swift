@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // MARK: C libraries, each behind a system-library target found by pkg-config.
@@ -69,6 +70,9 @@ let package = Package(
             dependencies: ["GridLedgerCore", "GridLedgerRecords", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        /// Billing arithmetic: exact rational money, community mechanisms (mid-market rate,
+        /// supply-demand ratio, bill sharing, allocation keys), rounding that keeps books balanced.
+        .target(name: "BillingCore", swiftSettings: swiftSettings),
         /// Device profiles as data: schema, validation, decoding, block planning, SunSpec models.
         .target(
             name: "DeviceProfiles",
@@ -244,6 +248,11 @@ let package = Package(
             name: "LedgerCoreTests",
             dependencies: ["LedgerCore", "GridLedgerRecords", "GridLedgerCore", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Vectors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BillingCoreTests",
+            dependencies: ["BillingCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
