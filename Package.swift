@@ -73,11 +73,29 @@ let package = Package(
         /// Billing arithmetic: exact rational money, community mechanisms (mid-market rate,
         /// supply-demand ratio, bill sharing, allocation keys), rounding that keeps books balanced.
         .target(name: "BillingCore", swiftSettings: swiftSettings),
+        /// Billing contracts: the versioned YAML document (docs/contracts/), validated, and its
+        /// calendar of settlement intervals and billing periods in the contract's time zone.
+        .target(
+            name: "Contracts",
+            dependencies: [
+                "BillingCore", "YAMLConfiguration",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Settlement from the chain: boundary registers per meter, the contract runner shared by
+        /// the aggregator and the verifier, and the settlement record format.
+        .target(
+            name: "Settlement",
+            dependencies: ["BillingCore", "Contracts", "LedgerCore", "GridLedgerRecords", "GridLedgerCore"],
+            swiftSettings: swiftSettings
+        ),
         /// Device profiles as data: schema, validation, decoding, block planning, SunSpec models.
         .target(
             name: "DeviceProfiles",
             dependencies: [
-                "GridLedgerCore", "ModbusCore",
+                "GridLedgerCore", "ModbusCore", "YAMLConfiguration",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -115,12 +133,19 @@ let package = Package(
         /// The aggregator's chain storage: a small protocol and its SQLite implementation.
         .target(name: "LedgerStore", dependencies: ["LedgerCore", "SQLiteStore", "CZlib"], swiftSettings: swiftSettings),
 
-        /// What the agent and the aggregator configure alike: YAML nodes with `file:line: field`
-        /// errors, the broker settings, and Ed25519 key files.
+        /// YAML documents read with `file:line: field: reason` errors (configuration files,
+        /// contracts).
+        .target(
+            name: "YAMLConfiguration",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        /// What the agent and the aggregator configure alike: the broker settings and Ed25519 key
+        /// files, on top of `YAMLConfiguration`.
         .target(
             name: "ServiceConfiguration",
             dependencies: [
-                "DeviceProfiles", "MQTTTransport",
+                "DeviceProfiles", "MQTTTransport", "YAMLConfiguration",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -215,7 +240,7 @@ let package = Package(
             dependencies: [
                 "GridLedgerCore", "DeviceProfiles", "MeterPolling", "ModbusTransport", "MeterSimulator", "ModbusCore",
                 "GridLedgerAgent", "GridLedgerTestSupport", "GridLedgerRecords", "MQTTTransport",
-                "GridLedgerAggregator", "LedgerCore", "LedgerStore", "ServiceConfiguration",
+                "GridLedgerAggregator", "LedgerCore", "LedgerStore", "ServiceConfiguration", "Settlement", "BillingCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -255,6 +280,15 @@ let package = Package(
             dependencies: ["BillingCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SettlementTests",
+            dependencies: [
+                "Settlement", "BillingCore", "Contracts", "LedgerCore", "GridLedgerRecords", "GridLedgerCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "BillingCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ModbusCoreTests", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
         .testTarget(

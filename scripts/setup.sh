@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libmodbus-dev libmosquitto-dev libsqlite3-dev zlib1g-dev mosquitto mosquitto-clients socat mbpoll python3-venv pkg-config openssl)
+packages=(libmodbus-dev libmosquitto-dev libsqlite3-dev zlib1g-dev mosquitto mosquitto-clients socat mbpoll python3-venv pkg-config openssl tzdata)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -92,7 +92,7 @@ struct BlockRecordBody: Encodable {
 }
 
 struct BlockEventBody: Encodable {
-    /// `registry`, `missingData`, `equivocation`, or `undecodable`.
+    /// `registry`, `missingData`, `equivocation`, `contractDeployed`, `settlement`, or `undecodable`.
     var kind: String
     var summary: String
     var encoded: String
@@ -106,6 +106,8 @@ struct BlockEventBody: Encodable {
             case .registry: kind = "registry"
             case .missingData: kind = "missingData"
             case .equivocation: kind = "equivocation"
+            case .contractDeployed: kind = "contractDeployed"
+            case .settlement: kind = "settlement"
             }
         } catch {
             kind = "undecodable"

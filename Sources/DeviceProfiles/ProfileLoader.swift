@@ -1,6 +1,7 @@
 import GridLedgerCore
 import ModbusCore
 import Yams
+import YAMLConfiguration
 
 /// Parses and validates profile YAML into ``DeviceProfile``s.
 ///
@@ -51,15 +52,6 @@ public enum ProfileLoader {
 }
 
 extension YamlError {
-    package var line: Int? {
-        switch self {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return mark.line
-        default:
-            return nil
-        }
-    }
-
     var summary: String {
         switch self {
         case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):

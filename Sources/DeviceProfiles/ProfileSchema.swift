@@ -1,4 +1,5 @@
 import Yams
+import YAMLConfiguration
 
 /// The keys each part of a profile may have. Decodable ignores unknown keys, so without this a
 /// typo such as `wordorder:` would silently fall back to the default word order: exactly the
@@ -86,14 +87,4 @@ extension ProfileSchema.Shape {
     }
 }
 
-extension Node {
-    /// How an error names what a YAML node is.
-    package var noun: String {
-        switch self {
-        case .mapping: "a mapping"
-        case .sequence: "a list"
-        case .scalar: "a single value"
-        case .alias: "an alias"
-        }
-    }
-}
+

@@ -1,5 +1,5 @@
 public import Crypto
-import GridLedgerRecords
+public import GridLedgerRecords
 
 /// The first thing wrong with a chain: where, and why.
 public struct ChainFailure: Error, Sendable, Hashable, CustomStringConvertible {
@@ -45,6 +45,8 @@ public struct ChainVerifier: Sendable {
     public private(set) var recordCount = 0
     public private(set) var eventCount = 0
     public private(set) var missingRecords: UInt64 = 0
+    /// The records of the last verified block, decoded (the settlement verifier reads their counters).
+    public private(set) var lastBlockRecords: [ReadingRecord] = []
     private let verifier = RecordVerifier(cacheLimit: 65536)
 
     public init(aggregatorKey: Curve25519.Signing.PublicKey, rules: LedgerRules = LedgerRules()) {
@@ -86,12 +88,15 @@ public struct ChainVerifier: Sendable {
             case .missingData(let meterID, let first, let last, _):
                 guard holes[meterID] == nil else { throw fail("two holes declared for meter \(meterID) in one block", event: index) }
                 holes[meterID] = (first, last, index)
-            case .equivocation:
+            case .equivocation, .contractDeployed, .settlement:
+                // Contracts and settlements are the settlement verifier's: it re-derives them.
                 break
             }
         }
 
         let latestAllowed = header.timeMillis + rules.futureToleranceMillis
+        var decoded: [ReadingRecord] = []
+        decoded.reserveCapacity(block.records.count)
         for (index, envelope) in block.records.enumerated() {
             let candidate: AuthenticatedRecord
             switch registry.authenticate(envelope, verifier: verifier) {
@@ -122,12 +127,14 @@ public struct ChainVerifier: Sendable {
             }
             chain.accept(record, hash: hash)
             chains[record.meterID] = chain
+            decoded.append(record)
             heads[record.meterID] = heads[record.meterID].map { $0.advanced(by: record, hash: hash) } ?? .first(record, hash: hash)
         }
         if let (meterID, hole) = holes.first {
             throw fail("missing-data event for \(meterID) records \(hole.first)...\(hole.last) bridges nothing", event: hole.event)
         }
         lastHeader = header
+        lastBlockRecords = decoded
         blockCount += 1
         recordCount += block.records.count
         eventCount += block.events.count

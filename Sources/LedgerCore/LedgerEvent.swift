@@ -11,8 +11,18 @@ public enum LedgerEvent: Sendable, Hashable {
     /// The gateway signed a second, different record with an already accepted sequence. The
     /// evidence is the refused envelope exactly as received.
     case equivocation(meterID: String, sequence: UInt64, acceptedHash: [UInt8], evidence: [UInt8])
+    /// A billing contract deployed: the YAML document exactly as submitted (its SHA-256 is the
+    /// contract's identity in settlements). It applies from its own `validFrom`.
+    case contractDeployed(document: [UInt8])
+    /// Settlement output of a billing contract (one interval, a chunk of its members). The
+    /// payload's layout belongs to the settlement module (docs/FORMAT.md, "Settlement"); the
+    /// chain verifier only checks that it is there, the settlement verifier re-derives it.
+    case settlement(payload: [UInt8])
 
-    public static let maximumSize = 4096
+    /// The body gives every event a `u16` length.
+    public static let maximumSize = 65_535
+    /// A contract document fits one event with room for its header.
+    public static let maximumContractDocument = 65_000
 
     public enum MissingDataReason: UInt8, Sendable, Hashable, CaseIterable {
         /// Later records arrived and the missing ones did not come within the grace period
@@ -48,6 +58,17 @@ public enum LedgerEvent: Sendable, Hashable {
             writer.raw(acceptedHash)
             writer.u16(UInt16(evidence.count))
             writer.raw(evidence)
+        case .contractDeployed(let document):
+            guard !document.isEmpty, document.count <= Self.maximumContractDocument else {
+                throw .tooLarge(document.count, maximum: Self.maximumContractDocument)
+            }
+            writer.u8(4)
+            writer.u32(UInt32(document.count))
+            writer.raw(document)
+        case .settlement(let payload):
+            guard payload.count < Self.maximumSize else { throw .tooLarge(payload.count + 1, maximum: Self.maximumSize) }
+            writer.u8(5)
+            writer.raw(payload)
         }
         return writer.bytes
     }
@@ -74,6 +95,12 @@ public enum LedgerEvent: Sendable, Hashable {
             let length = Int(try reader.u16("evidence length"))
             guard length <= RecordEnvelope.maximumSize else { throw .tooLarge(length, maximum: RecordEnvelope.maximumSize) }
             self = .equivocation(meterID: meterID, sequence: sequence, acceptedHash: hash, evidence: try reader.raw(length, "evidence"))
+        case 4:
+            let length = Int(try reader.u32("contract document length"))
+            guard length >= 1, length <= Self.maximumContractDocument else { throw .tooLarge(length, maximum: Self.maximumContractDocument) }
+            self = .contractDeployed(document: try reader.raw(length, "contract document"))
+        case 5:
+            self = .settlement(payload: try reader.raw(reader.remaining, "settlement"))
         default:
             throw .invalidField("event kind", "unknown kind \(kind)")
         }
@@ -86,6 +113,8 @@ public enum LedgerEvent: Sendable, Hashable {
         case .registry(let entry): "registry: \(entry.change.summary) by \(entry.author)"
         case .missingData(let meter, let first, let last, let reason): "missing data: \(meter) records \(first)...\(last) (\(reason.label))"
         case .equivocation(let meter, let sequence, _, _): "equivocation: \(meter) signed two different records with sequence \(sequence)"
+        case .contractDeployed(let document): "contract deployed (\(document.count) bytes)"
+        case .settlement(let payload): "settlement (\(payload.count) bytes)"
         }
     }
 }

@@ -142,6 +142,8 @@ func summary(_ outcomes: [IngestLedger.Outcome]) -> [String] {
             case .registry: "registry"
             case .missingData(let meterID, let first, let last, let reason): "missing \(meterID) \(first)...\(last) \(reason)"
             case .equivocation(let meterID, let sequence, _, _): "equivocation \(meterID)#\(sequence)"
+            case .contractDeployed: "contract"
+            case .settlement: "settlement"
             }
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import DeviceProfiles
 package import Yams
 
 /// One node of a YAML configuration file with its path and line, so that every error names
