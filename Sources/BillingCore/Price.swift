@@ -41,33 +41,20 @@ public struct Price: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Throws `.invalidPrice` with the reason for a negative sign, more than six fractional
     /// digits, a value above 100, or anything that is not digits with at most one point.
     public init(_ text: String) throws(BillingError) {
-        if text.hasPrefix("-") { throw .invalidPrice(text, reason: Self.negativeReason) }
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let whole = parts[0]
-        let fraction = parts.count == 2 ? parts[1] : ""
-        func isDigits(_ part: Substring) -> Bool {
-            part.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-        }
-        guard !whole.isEmpty, isDigits(whole), isDigits(fraction), parts.count == 1 || !fraction.isEmpty else {
+        switch DecimalText.parse(text, fractionDigits: 6) {
+        case .success(let decimal):
+            guard decimal.scaled <= Self.bounds.upperBound else { throw .invalidPrice(text, reason: Self.tooLargeReason) }
+            self.init(validated: decimal.scaled)
+        case .failure(.negative):
+            throw .invalidPrice(text, reason: Self.negativeReason)
+        case .failure(.malformed):
             throw .invalidPrice(text, reason: "expected a plain decimal such as \"0.30\" (digits, at most one point, no sign or exponent)")
-        }
-        guard fraction.count <= 6 else {
-            throw .invalidPrice(
-                text, reason: "\(fraction.count) fractional digits; prices are kept in micro-units per kWh, so at most 6")
-        }
-        // Leading zeros are harmless; more than three significant whole digits is above 100 anyway.
-        let significant = whole.drop { $0 == "0" }
-        guard significant.count <= 3, let units = Int64(significant.isEmpty ? "0" : significant) else {
+        case .failure(.tooManyFractionDigits):
+            let digits = text.split(separator: ".", maxSplits: 1).last?.count ?? 0
+            throw .invalidPrice(text, reason: "\(digits) fractional digits; prices are kept in micro-units per kWh, so at most 6")
+        case .failure(.tooLarge):
             throw .invalidPrice(text, reason: Self.tooLargeReason)
         }
-        var micro = units * Self.microUnitsPerUnit
-        if !fraction.isEmpty, let digits = Int64(fraction) {
-            var padding: Int64 = 1
-            for _ in fraction.count..<6 { padding *= 10 }
-            micro += digits * padding
-        }
-        guard micro <= Self.bounds.upperBound else { throw .invalidPrice(text, reason: Self.tooLargeReason) }
-        self.init(validated: micro)
     }
 
     private static let negativeReason =

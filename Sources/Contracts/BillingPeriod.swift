@@ -1,3 +1,4 @@
+public import YAMLConfiguration
 /// One billing period: a calendar month in the contract's time zone, from local midnight of
 /// the 1st (inclusive) to local midnight of the next month's 1st (exclusive), in UTC ms.
 ///

@@ -1,6 +1,6 @@
 import BillingCore
 import Crypto
-import YAMLConfiguration
+public import YAMLConfiguration
 import Yams
 
 extension Contract {
@@ -19,13 +19,9 @@ extension Contract {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ContractError(file: file, field: "", reason: "the document is not UTF-8 text")
         }
-        do {
-            let root = try ConfigurationFile.root(yaml: text, file: file)
-            var parser = ContractParser(file: file)
-            return try parser.contract(root, bytes: bytes)
-        } catch {
-            throw ContractError(error)
-        }
+        let root = try ConfigurationFile.root(yaml: text, file: file)
+        var parser = ContractParser(file: file)
+        return try parser.contract(root, bytes: bytes)
     }
 }
 
@@ -318,7 +314,7 @@ struct ContractParser {
     /// strings, e.g. "0.30"".
     func decimal(_ node: ConfigNode, fractionDigits: Int, noun: String, example: String) throws(ConfigurationError) -> DecimalText {
         guard case .scalar(let scalar) = node.node else {
-            throw node.error("expected a quoted decimal string such as \"\(example)\", found \(describe(node.node))")
+            throw node.error("expected a quoted decimal string such as \"\(example)\", found \(node.node.noun)")
         }
         let text = scalar.string
         if scalar.style == .plain || scalar.style == .any {
@@ -345,14 +341,6 @@ struct ContractParser {
         }
     }
 
-    func describe(_ node: Node) -> String {
-        switch node {
-        case .mapping: "a mapping"
-        case .sequence: "a list"
-        case .scalar: "a single value"
-        case .alias: "an alias"
-        }
-    }
 }
 
 extension Rational {

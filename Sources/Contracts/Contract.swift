@@ -1,3 +1,4 @@
+public import YAMLConfiguration
 public import BillingCore
 
 /// A community's billing contract: a versioned YAML document (`gridledger-contract/v1`),

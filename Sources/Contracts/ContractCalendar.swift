@@ -1,3 +1,4 @@
+public import YAMLConfiguration
 /// Settlement intervals and billing periods in a contract's time zone.
 ///
 /// **Intervals are aligned to the UTC epoch**: interval k is `[k·I, (k+1)·I)` in UTC

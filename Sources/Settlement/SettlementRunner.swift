@@ -1,4 +1,4 @@
-public import BillingCore
+import BillingCore
 public import LedgerCore
 
 /// Settles a community's intervals from the chain, block by block: the same code runs in the
@@ -88,8 +88,9 @@ public struct SettlementRunner: Sendable {
         var records: [SettlementRecord] = []
         for start in revise.sorted() {
             guard var entry = provisional[start] else { continue }
-            let inputs = estimatedInputs(entry.terms, registry: registry, start: start, end: start + entry.terms.intervalMillis)
-            guard inputs != entry.inputs, entry.revision < UInt16.max else { continue }
+            guard let inputs = memberInputs(entry.terms, registry: registry, start: start, end: start + entry.terms.intervalMillis, estimating: true),
+                  inputs != entry.inputs, entry.revision < UInt16.max
+            else { continue }
             entry.revision += 1
             entry.inputs = inputs
             records += settle(inputs, terms: entry.terms, start: start, revision: entry.revision)
@@ -103,14 +104,9 @@ public struct SettlementRunner: Sendable {
             }
             let end = start + terms.intervalMillis
             guard end <= blockTimeMillis else { break }
-            let complete = knownInputs(terms, registry: registry, start: start, end: end)
-            let inputs: [MemberInput]
-            if let complete {
-                inputs = complete
-            } else {
-                guard blockTimeMillis >= end + terms.estimateAfterMillis else { break }
-                inputs = estimatedInputs(terms, registry: registry, start: start, end: end)
-            }
+            // Estimates only once the deadline has passed; before it, wait for the readings.
+            let estimating = blockTimeMillis >= end + terms.estimateAfterMillis
+            guard let inputs = memberInputs(terms, registry: registry, start: start, end: end, estimating: estimating) else { break }
             records += settle(inputs, terms: terms, start: start, revision: 0)
             if inputs.contains(where: \.estimated) { provisional[start] = Provisional(terms: terms, revision: 0, inputs: inputs) }
             nextIntervalStart = end
@@ -129,42 +125,29 @@ public struct SettlementRunner: Sendable {
         return active
     }
 
-    /// Each member's energy in `[start, end)`; `nil` when some boundary is not known yet and
-    /// `estimate` is false.
-    private func knownInputs(_ terms: any SettlementTerms, registry: Registry, start: Int64, end: Int64) -> [MemberInput]? {
+    /// Each member's energy in `[start, end)`. A boundary the readings do not determine yet is
+    /// estimated when `estimating` (the meter's last registers, remembered so that the next
+    /// interval starts from the same value); otherwise the result is `nil`.
+    private mutating func memberInputs(
+        _ terms: any SettlementTerms, registry: Registry, start: Int64, end: Int64, estimating: Bool
+    ) -> [MemberInput]? {
         var inputs: [MemberInput] = []
         for (memberID, meters) in Self.membership(terms, registry: registry) {
             var input = MemberInput(memberID: memberID, importWh: 0, exportWh: 0, estimated: false)
             for meterID in meters {
-                guard let track = tracks[meterID], track.hasReadings else { continue }
-                guard let from = track.value(at: start) ?? estimates[meterID]?[start],
-                      let to = track.value(at: end) ?? estimates[meterID]?[end]
-                else { return nil }
-                input.add(from: from, to: to, estimatedFrom: track.value(at: start) == nil, estimatedTo: track.value(at: end) == nil)
-            }
-            inputs.append(input)
-        }
-        return inputs
-    }
-
-    /// Each member's energy in `[start, end)`, estimating unknown boundaries (and remembering the
-    /// estimates, so the next interval starts from the same value).
-    private mutating func estimatedInputs(_ terms: any SettlementTerms, registry: Registry, start: Int64, end: Int64) -> [MemberInput] {
-        var inputs: [MemberInput] = []
-        for (memberID, meters) in Self.membership(terms, registry: registry) {
-            var input = MemberInput(memberID: memberID, importWh: 0, exportWh: 0, estimated: false)
-            for meterID in meters {
-                guard let track = tracks[meterID], track.hasReadings, let last = track.last else { continue }
-                func valueOrEstimate(_ boundary: Int64) -> (BoundaryValue, estimated: Bool) {
-                    if let value = track.value(at: boundary) { return (value, !value.measured) }
-                    if let stored = estimates[meterID]?[boundary] { return (stored, true) }
-                    let held = BoundaryValue(importWh: last.importWh, exportWh: last.exportWh, measured: false)
-                    estimates[meterID, default: [:]][boundary] = held
-                    return (held, true)
+                guard let track = tracks[meterID], let last = track.last else { continue }
+                var values: [BoundaryValue] = []
+                for boundary in [start, end] {
+                    if let value = track.value(at: boundary) ?? estimates[meterID]?[boundary] {
+                        values.append(value)
+                    } else {
+                        guard estimating else { return nil }
+                        let held = BoundaryValue(importWh: last.importWh, exportWh: last.exportWh, measured: false)
+                        estimates[meterID, default: [:]][boundary] = held
+                        values.append(held)
+                    }
                 }
-                let (from, estimatedFrom) = valueOrEstimate(start)
-                let (to, estimatedTo) = valueOrEstimate(end)
-                input.add(from: from, to: to, estimatedFrom: estimatedFrom, estimatedTo: estimatedTo)
+                input.add(from: values[0], to: values[1])
             }
             inputs.append(input)
         }
@@ -232,11 +215,13 @@ public struct SettlementRunner: Sendable {
 }
 
 extension SettlementRunner.MemberInput {
-    mutating func add(from: BoundaryValue, to: BoundaryValue, estimatedFrom: Bool, estimatedTo: Bool) {
+    /// Adds one meter's energy between two boundary values; an estimated or interpolated value
+    /// (`measured` false) marks the line.
+    mutating func add(from: BoundaryValue, to: BoundaryValue) {
         // Never negative: registers never decrease (ingest refuses), and an estimate holds the
         // last registers, which no earlier boundary exceeds. BillingCore refuses a negative value.
         importWh += to.importWh - from.importWh
         exportWh += to.exportWh - from.exportWh
-        if estimatedFrom || estimatedTo || !from.measured || !to.measured { estimated = true }
+        if !from.measured || !to.measured { estimated = true }
     }
 }

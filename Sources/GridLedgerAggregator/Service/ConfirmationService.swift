@@ -51,11 +51,6 @@ final class ConfirmationQueue: Sendable {
         if let (consumer, taken) = wake { consumer.resume(returning: taken) }
     }
 
-    /// The newest committed sequence of `meterID`.
-    func committedSequence(of meterID: String) -> UInt64? {
-        state.withLock { $0.committed[meterID] }
-    }
-
     /// Waits for something to confirm; empty once finished and nothing is left.
     func next() async -> [String: [String: UInt64]] {
         await withCheckedContinuation { continuation in
