@@ -91,6 +91,10 @@ let package = Package(
             dependencies: ["BillingCore", "Contracts", "LedgerCore", "GridLedgerRecords", "GridLedgerCore"],
             swiftSettings: swiftSettings
         ),
+        /// Invoices per member and billing period, derived from the chain's settlement records:
+        /// latest revisions, period bill sharing, fees, VAT, rounding to the minor unit, the
+        /// grid-only comparison; rendered as JSON and CSV.
+        .target(name: "Invoicing", dependencies: ["BillingCore", "Contracts", "Settlement"], swiftSettings: swiftSettings),
         /// Device profiles as data: schema, validation, decoding, block planning, SunSpec models.
         .target(
             name: "DeviceProfiles",
@@ -184,6 +188,7 @@ let package = Package(
             name: "GridLedgerAggregator",
             dependencies: [
                 "GridLedgerCore", "GridLedgerRecords", "LedgerCore", "LedgerStore", "MQTTTransport", "ServiceConfiguration",
+                "Settlement", "Contracts",
                 "MeterPolling",  // SystemWallClock only
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -199,6 +204,7 @@ let package = Package(
             name: "AggregatorAPI",
             dependencies: [
                 "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerRecords", "GridLedgerCore", "MeterPolling",
+                "Contracts", "Invoicing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -215,6 +221,7 @@ let package = Package(
             name: "GridLedgerOperator",
             dependencies: [
                 "GridLedgerCore", "DeviceProfiles", "MeterSimulator", "ModbusTransport", "ModbusCore", "LedgerCore", "LedgerStore",
+                "Contracts", "Settlement", "Invoicing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -288,6 +295,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "InvoicingTests",
+            dependencies: ["Invoicing", "Settlement", "BillingCore", "Contracts", "LedgerCore", "GridLedgerRecords", "GridLedgerCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "BillingCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ModbusCoreTests", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),
@@ -315,6 +327,7 @@ let package = Package(
             name: "AggregatorAPITests",
             dependencies: [
                 "AggregatorAPI", "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerRecords", "GridLedgerCore", "GridLedgerTestSupport",
+                "Contracts", "Settlement",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -41,6 +41,7 @@ final class Routes: Sendable {
         }
         router.get("/v1/meters") { _, context in try self.meters(context.caller) }
         router.get("/v1/members") { _, context in try self.members(context.caller) }
+        router.get("/v1/members/{memberId}/invoices/{period}") { request, context in try self.invoice(request, context) }
         router.get("/v1/meters/{meterId}/records") { request, context in try self.records(request, context) }
         router.get("/v1/meters/{meterId}/records/{sequence}/proof") { _, context in try self.proof(context) }
         router.post("/v1/registry") { request, context in try await self.enqueue(request, context) }

@@ -61,6 +61,16 @@ public struct BillingPeriod: Sendable, Hashable, Comparable, CustomStringConvert
         return (year, month)
     }
 
+    /// Every instant the period `id` covers in some time zone (UTC−12 … UTC+14): where to look
+    /// for its settlements before the contract, and with it the time zone, is known.
+    public static func widestBounds(id: String) throws(ContractError) -> Range<Int64> {
+        let (year, month) = try parseID(id)
+        let next = month == 12 ? (year + 1, 1) : (year, month + 1)
+        let start = CivilDate.days(year: Int64(year), month: Int64(month), day: 1) * CivilDate.millisPerDay
+        let end = CivilDate.days(year: Int64(next.0), month: Int64(next.1), day: 1) * CivilDate.millisPerDay
+        return (start - 14 * CivilDate.millisPerHour)..<(end + 12 * CivilDate.millisPerHour)
+    }
+
     /// Orders by start.
     public static func < (lhs: BillingPeriod, rhs: BillingPeriod) -> Bool {
         (lhs.year, lhs.month, lhs.startMillis) < (rhs.year, rhs.month, rhs.startMillis)

@@ -14,7 +14,7 @@ extension Contract {
     /// the documented defaults.
     public static func parse(_ bytes: [UInt8], file: String = "contract") throws(ContractError) -> Contract {
         guard bytes.count <= maximumSize else {
-            throw ContractError(file: file, field: "", reason: "the document is \(bytes.count) bytes, more than \(maximumSize) (64 KiB)")
+            throw ContractError(file: file, field: "", reason: "the document is \(bytes.count) bytes, more than \(maximumSize) (it is recorded in the chain as one event)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ContractError(file: file, field: "", reason: "the document is not UTF-8 text")

@@ -14,8 +14,8 @@ public import BillingCore
 public struct Contract: Sendable, Hashable {
     /// The document marker this version reads: `contract: gridledger-contract/v1`.
     public static let format = "gridledger-contract/v1"
-    /// The largest document accepted, in bytes (64 KiB).
-    public static let maximumSize = 64 * 1024
+    /// The largest document accepted, in bytes: it must fit one ledger event (`LedgerEvent.maximumContractDocument`).
+    public static let maximumSize = 65_000
 
     /// The contract's identifier: 1…64 of letters, digits, `-`, `_`, `.`.
     public let id: String
@@ -184,4 +184,18 @@ public struct ContractFees: Sendable, Hashable {
     public let servicePerMemberPerPeriod: Rational
     /// VAT as a fraction: `vatPercent: "20"` is 1/5 (default 0).
     public let vatRate: Rational
+}
+
+extension Contract {
+    /// The mechanism's name as the document spells it (`mid-market-rate`, …).
+    public var mechanismKind: String {
+        switch mechanism {
+        case .gridOnly: "none"
+        case .midMarketRate: "mid-market-rate"
+        case .supplyDemandRatio: "supply-demand-ratio"
+        case .billSharing: "bill-sharing"
+        case .staticKeys: "static-keys"
+        case .dynamicKeys: "dynamic-keys"
+        }
+    }
 }

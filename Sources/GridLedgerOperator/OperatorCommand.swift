@@ -4,8 +4,10 @@ public import ArgumentParser
 public struct OperatorCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gridledger",
-        abstract: "GridLedger operator tool: simulate meters (keys, registry, verification and replay follow).",
-        subcommands: [SimulateMeterCommand.self, RegistryCommand.self, VerifyCommand.self, ExportCommand.self, VerifyProofCommand.self])
+        abstract: "GridLedger operator tool: registry, contracts, invoices, offline verification, meter simulation.",
+        subcommands: [
+            SimulateMeterCommand.self, RegistryCommand.self, ContractCommand.self, InvoiceCommand.self, VerifyCommand.self, ExportCommand.self, VerifyProofCommand.self,
+        ])
 
     public init() {}
 

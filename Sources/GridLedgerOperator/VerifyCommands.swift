@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import LedgerCore
 import LedgerStore
+import Settlement
 
 /// `gridledger verify`: checks a whole chain offline.
 struct VerifyCommand: ParsableCommand {
@@ -13,7 +14,10 @@ struct VerifyCommand: ParsableCommand {
             Checks every block's signature, height and link, both Merkle roots, every registry
             change, every record's gateway signature with the key valid at its capture time, and per
             meter the sequence, hash chain, capture time and energy counters. Holes must be declared
-            by missing-data events. Reports the first failure exactly (block, record or event, reason).
+            by missing-data events. Then re-runs every billing contract recorded in the chain and
+            checks that each block's settlements are byte for byte what the contracts derive from
+            the chain's own readings. Reports the first failure exactly (block, record or event,
+            reason).
 
             Pin the aggregator's public key with --aggregator-key (as `gridledger-aggregator identity`
             prints it): without it the key stored in the file itself is used, which proves the chain
@@ -57,6 +61,7 @@ struct VerifyCommand: ParsableCommand {
             return ChainVerifier(aggregatorKey: key, rules: LedgerRules(futureToleranceMillis: Int64(futureToleranceSeconds) * 1000))
         }
         var failure: ChainFailure?
+        var settlements = SettlementVerifier(parse: DeployedContract.parse)
         do {
             if let db {
                 let store = try open(db, access: .readOnly)
@@ -64,6 +69,7 @@ struct VerifyCommand: ParsableCommand {
                 do {
                     try store.forEachBlock { block in
                         try chain.verify(block)
+                        try settlements.verify(block, records: chain.lastBlockRecords, registry: chain.registry)
                         return true
                     }
                 } catch let error as ChainFailure {
@@ -77,7 +83,10 @@ struct VerifyCommand: ParsableCommand {
                 var reader = try ChainExport.Reader(Array(data))
                 var chain = try makeVerifier(storedKey: reader.aggregatorKey)
                 do {
-                    while let block = try reader.next() { try chain.verify(block) }
+                    while let block = try reader.next() {
+                        try chain.verify(block)
+                        try settlements.verify(block, records: chain.lastBlockRecords, registry: chain.registry)
+                    }
                 } catch let error as ChainFailure {
                     failure = error
                 } catch {
@@ -97,6 +106,8 @@ struct VerifyCommand: ParsableCommand {
                 "valid": failure == nil, "blocks": verifier.blockCount, "records": verifier.recordCount, "events": verifier.eventCount,
                 "missingRecords": verifier.missingRecords, "meters": verifier.heads.count, "aggregatorKey": keySource,
                 "seconds": (seconds * 1000).rounded() / 1000,
+                "contracts": settlements.contractCount, "settlements": settlements.settlementCount,
+                "unsettledIntervals": settlements.failures.map { ["intervalStartMillis": $0.intervalStartMillis, "reason": $0.reason] as [String: Any] },
             ]
             if let failure {
                 var detail: [String: Any] = ["height": failure.height, "reason": failure.reason]
@@ -111,6 +122,12 @@ struct VerifyCommand: ParsableCommand {
             print("verified before it: \(verifier.blockCount) blocks, \(verifier.recordCount) records")
         } else {
             print("valid: \(verifier.blockCount) blocks, \(verifier.recordCount) records, \(verifier.eventCount) events, \(verifier.heads.count) meters, \(verifier.missingRecords) records declared missing (aggregator key \(keySource))")
+            print("settlements: \(settlements.settlementCount) re-derived byte for byte under \(settlements.contractCount) contract(s)")
+        }
+        if !json {
+            // Not a chain failure: the contract itself cannot settle these (e.g. arithmetic bounds),
+            // and the aggregator recorded no settlement for them either.
+            for unsettled in settlements.failures { print("note: not settled by the contract: \(unsettled)") }
         }
         if failure != nil { throw ExitCode(1) }
     }

@@ -16,13 +16,13 @@ public struct LedgerStoreError: Error, Sendable, CustomStringConvertible {
 /// One writer connection and one reader connection, each behind its own lock, so the read API
 /// never waits for a block commit (WAL readers see the last committed block).
 public final class SQLiteLedgerStore: LedgerStorage {
-    static let schemaVersion: Int32 = 1
+    static let schemaVersion: Int32 = 2
     /// "GLDG" in the SQLite header's application id.
     static let applicationID: Int32 = 0x474C_4447
     public static let defaultRefusalLimit = 10_000
 
     public let path: String
-    private let writer: Mutex<SQLiteDatabase>
+    let writer: Mutex<SQLiteDatabase>
     private let reader: Mutex<SQLiteDatabase>
     private let bodyCache: Mutex<[UInt64: Block]>
     private let compressionLevel: Int32
@@ -56,7 +56,10 @@ public final class SQLiteLedgerStore: LedgerStorage {
         case .existing, .readOnly:
             guard try db.applicationID() == Self.applicationID else { throw LedgerStoreError("\(path) is not a GridLedger aggregator database") }
             let version = try db.userVersion()
-            guard version == Self.schemaVersion else { throw LedgerStoreError("\(path) has schema version \(version); this tool knows \(Self.schemaVersion)") }
+            guard version == Self.schemaVersion else {
+                let hint = version < Self.schemaVersion ? " (start the aggregator once: it upgrades the file)" : ""
+                throw LedgerStoreError("\(path) has schema version \(version); this tool knows \(Self.schemaVersion)\(hint)")
+            }
             if access == .existing { try db.setSynchronous(.full) }
         }
         writer = Mutex(db)
@@ -94,6 +97,7 @@ public final class SQLiteLedgerStore: LedgerStorage {
                         id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
                         meter_id TEXT, gateway_id TEXT, envelope BLOB NOT NULL);
                     """)
+                try db.execute(contractTables)
                 let insert = try db.prepare("INSERT INTO meta(key, value) VALUES ('aggregator_key', ?1)")
                 try insert.bind(aggregatorKey, at: 1)
                 try insert.step()
@@ -103,14 +107,31 @@ public final class SQLiteLedgerStore: LedgerStorage {
             return
         }
         guard try db.applicationID() == applicationID else { throw LedgerStoreError("\(db.path) is not a GridLedger aggregator database") }
-        guard version == schemaVersion else {
+        guard version <= schemaVersion else {
             throw LedgerStoreError("\(db.path) has schema version \(version); this aggregator knows \(schemaVersion)")
         }
         let stored = try db.query("SELECT value FROM meta WHERE key = 'aggregator_key'").first?.first?.blob
         guard stored == aggregatorKey else {
             throw LedgerStoreError("\(db.path) was created for aggregator key \(KeyID.fingerprint(stored ?? [])), not \(KeyID.fingerprint(aggregatorKey)): its blocks were signed with another key")
         }
+        if version == 1 {
+            // Version 2 adds contract submissions and the settlement index; a version 1 chain has neither.
+            try db.transaction {
+                try db.execute(contractTables)
+                try db.setUserVersion(schemaVersion)
+            }
+        }
     }
+
+    /// Schema version 2: submitted contracts (pending until a block records them) and where each
+    /// settlement event is, by interval.
+    private static let contractTables = """
+        CREATE TABLE contracts(
+            id INTEGER PRIMARY KEY, document BLOB NOT NULL, submitted_ms INTEGER NOT NULL, height INTEGER, rejected TEXT);
+        CREATE TABLE settlements(
+            interval_ms INTEGER NOT NULL, height INTEGER NOT NULL, event INTEGER NOT NULL,
+            PRIMARY KEY(interval_ms, height, event)) WITHOUT ROWID;
+        """
 
     // MARK: Writing
 
@@ -180,6 +201,7 @@ public final class SQLiteLedgerStore: LedgerStorage {
                     guard db.changes == 1 else { throw LedgerStoreError("registry entry \(id) is not pending") }
                 }
 
+                try Self.recordContracts(commit, into: db)
                 try Self.insertRefusals(commit.refusals, limit: refusalLimit, into: db)
             }
         }
@@ -362,7 +384,7 @@ public final class SQLiteLedgerStore: LedgerStorage {
         }
     }
 
-    private func read<T: Sendable>(_ body: (inout SQLiteDatabase) throws -> T) throws -> T {
+    func read<T: Sendable>(_ body: (inout SQLiteDatabase) throws -> T) throws -> T {
         try reader.withLock { (db: inout SQLiteDatabase) throws -> T in try body(&db) }
     }
 }

@@ -1,4 +1,4 @@
-public import GridLedgerCore
+import GridLedgerCore
 public import GridLedgerRecords
 
 extension MeterSample {

@@ -44,16 +44,20 @@ public struct SettlementRunner: Sendable {
 
     public var deployedContracts: [any SettlementTerms] { contracts }
 
-    /// Why `terms` cannot be deployed now, or `nil`. A contract cannot reach back into settled
-    /// intervals, must start on the hour (every allowed interval divides an hour, so a switch of
+    /// Why `terms` cannot be deployed in a block of time `blockTimeMillis`, or `nil`. A contract
+    /// cannot reach back into settled intervals nor further than the readings kept (the revision
+    /// window), must start on the hour (every allowed interval divides an hour, so a switch of
     /// contracts never splits an interval), and a new version of a contract id must be higher.
-    public func refusal(of terms: any SettlementTerms) -> String? {
+    public func refusal(of terms: any SettlementTerms, blockTimeMillis: Int64) -> String? {
         if terms.validFromMillis % 3_600_000 != 0 { return "validFrom must be on a full hour (UTC offset included)" }
         if terms.intervalMillis <= 0 || terms.intervalMillis % Self.gridMillis != 0 || 3_600_000 % terms.intervalMillis != 0 {
             return "the settlement interval must divide an hour and be a multiple of 5 minutes"
         }
         if let next = nextIntervalStart, terms.validFromMillis < next {
             return "validFrom is before the first unsettled interval (\(next) ms): settled intervals cannot change"
+        }
+        if terms.validFromMillis < blockTimeMillis - Self.revisionWindowMillis {
+            return "validFrom is more than \(Self.revisionWindowMillis / 86_400_000) days before the block time: readings that old are no longer kept"
         }
         if contracts.contains(where: { $0.hash == terms.hash }) { return "this exact contract is already deployed" }
         if let previous = contracts.last(where: { $0.contractID == terms.contractID }), previous.version >= terms.version {
@@ -62,7 +66,7 @@ public struct SettlementRunner: Sendable {
         return nil
     }
 
-    /// Deploys `terms` (checked with ``refusal(of:)`` first).
+    /// Deploys `terms` (checked with ``refusal(of:blockTimeMillis:)`` first).
     public mutating func deploy(_ terms: any SettlementTerms) {
         contracts.append(terms)
         if nextIntervalStart == nil || terms.validFromMillis < nextIntervalStart! {
@@ -135,7 +139,14 @@ public struct SettlementRunner: Sendable {
         for (memberID, meters) in Self.membership(terms, registry: registry) {
             var input = MemberInput(memberID: memberID, importWh: 0, exportWh: 0, estimated: false)
             for meterID in meters {
-                guard let track = tracks[meterID], let last = track.last else { continue }
+                guard let track = tracks[meterID], let last = track.last else {
+                    // A meter that never reported: wait for it until the deadline, then count
+                    // nothing for it and mark the line (its first reading, when it comes, covers
+                    // everything before it, so there is nothing to revise).
+                    guard estimating else { return nil }
+                    input.estimated = true
+                    continue
+                }
                 var values: [BoundaryValue] = []
                 for boundary in [start, end] {
                     if let value = track.value(at: boundary) ?? estimates[meterID]?[boundary] {
@@ -204,7 +215,11 @@ public struct SettlementRunner: Sendable {
 
     private mutating func forgetSettled(blockTimeMillis: Int64) {
         for start in provisional.keys where start < blockTimeMillis - Self.revisionWindowMillis { provisional[start] = nil }
-        guard let next = nextIntervalStart else { return }
+        guard let next = nextIntervalStart else {
+            // No contract yet: keep what a contract deployed now may still reach back to.
+            for meterID in tracks.keys { tracks[meterID]!.forget(before: blockTimeMillis - Self.revisionWindowMillis) }
+            return
+        }
         let keepFrom = provisional.keys.min().map { min($0, next) } ?? next
         for meterID in tracks.keys { tracks[meterID]!.forget(before: keepFrom) }
         for meterID in estimates.keys {

@@ -15,7 +15,8 @@ public import LedgerCore
 public struct SettlementVerifier: Sendable {
     public typealias ContractParser = @Sendable ([UInt8]) throws -> any SettlementTerms
 
-    private var runner = SettlementRunner()
+    /// The runner's state after the blocks verified so far (the aggregator resumes from it).
+    public private(set) var runner = SettlementRunner()
     private let parse: ContractParser
     public private(set) var settlementCount = 0
     public private(set) var contractCount = 0
@@ -38,7 +39,7 @@ public struct SettlementVerifier: Sendable {
                 do { terms = try parse(document) } catch {
                     throw ChainFailure(height: height, event: index, reason: "deployed contract does not parse: \(error)")
                 }
-                if let refusal = runner.refusal(of: terms) {
+                if let refusal = runner.refusal(of: terms, blockTimeMillis: block.header.timeMillis) {
                     throw ChainFailure(height: height, event: index, reason: "contract \(terms.contractID) v\(terms.version) should have been refused: \(refusal)")
                 }
                 runner.deploy(terms)

@@ -45,7 +45,7 @@ struct SettlementRunnerTests {
     @Test func anIntervalSettlesOnceEveryMeterHasReportedPastItsEnd() throws {
         let registry = try registry()
         var runner = SettlementRunner()
-        #expect(runner.refusal(of: TestTerms()) == nil)
+        #expect(runner.refusal(of: TestTerms(), blockTimeMillis: 0) == nil)
         runner.deploy(TestTerms())
         var records = runner.apply(samples: [sample("ga", 0, import: 1000), sample("gb", 0, import: 500), sample("pb", 0, import: 9)],
                                    registry: registry, blockTimeMillis: 1 * minute)
@@ -66,6 +66,25 @@ struct SettlementRunnerTests {
         #expect(record.lines.map(\.baselineCharge) == [45_000, 90_000])
         let bytes = try record.encoded()
         #expect(try SettlementRecord(decoding: bytes) == record)
+    }
+
+    @Test func aMeterThatNeverReportedHoldsItsIntervalsUntilTheDeadline() throws {
+        let registry = try registry()
+        var runner = SettlementRunner()
+        runner.deploy(TestTerms())
+        // Only alice's meter reports: a contract deployed before the gateways deliver (or a meter
+        // still offline) must not settle bob's intervals as if he had used nothing.
+        var records = runner.apply(
+            samples: [sample("ga", 0, import: 1000), sample("ga", 10, import: 1100), sample("ga", 16, import: 1160)], registry: registry, blockTimeMillis: 16 * minute)
+        #expect(records.isEmpty)
+        records = runner.apply(samples: [], registry: registry, blockTimeMillis: 74 * minute)
+        #expect(records.isEmpty, "the deadline is end + 60 min = 75 min")
+        records = runner.apply(samples: [], registry: registry, blockTimeMillis: 75 * minute)
+        let record = try #require(records.first)
+        #expect(record.intervalStartMillis == 0)
+        #expect(record.lines.map(\.memberID) == ["alice", "bob"])
+        #expect(record.lines.map(\.importWh) == [150, 0])
+        #expect(record.lines.map(\.estimated) == [false, true])
     }
 
     @Test func aSilentMeterIsEstimatedAfterTheDeadlineAndRevisedWhenItsDataArrives() throws {
@@ -117,12 +136,18 @@ struct SettlementRunnerTests {
 
     @Test func deploymentsThatWouldRewriteHistoryAreRefused() throws {
         var runner = SettlementRunner()
-        #expect(runner.refusal(of: TestTerms(validFromMillis: 15 * minute)) != nil)
+        #expect(runner.refusal(of: TestTerms(validFromMillis: 15 * minute), blockTimeMillis: 0) != nil)
         runner.deploy(TestTerms())
-        _ = runner.apply(samples: [], registry: try registry(), blockTimeMillis: 120 * minute)
+        // Meters that never report hold each interval until its deadline (end + 60 min here).
+        _ = runner.apply(samples: [], registry: try registry(), blockTimeMillis: 180 * minute)
         #expect(runner.nextIntervalStart == 120 * minute)
-        #expect(runner.refusal(of: TestTerms(hash: Array(repeating: 8, count: 32), version: 2, validFromMillis: 60 * minute))?.contains("settled") == true)
-        #expect(runner.refusal(of: TestTerms(hash: Array(repeating: 8, count: 32), version: 1, validFromMillis: 180 * minute))?.contains("version") == true)
-        #expect(runner.refusal(of: TestTerms(hash: Array(repeating: 8, count: 32), version: 2, validFromMillis: 180 * minute)) == nil)
+        #expect(runner.refusal(of: TestTerms(hash: Array(repeating: 8, count: 32), version: 2, validFromMillis: 60 * minute), blockTimeMillis: 180 * minute)?.contains("settled") == true)
+        #expect(runner.refusal(of: TestTerms(hash: Array(repeating: 8, count: 32), version: 1, validFromMillis: 180 * minute), blockTimeMillis: 180 * minute)?.contains("version") == true)
+        #expect(runner.refusal(of: TestTerms(hash: Array(repeating: 8, count: 32), version: 2, validFromMillis: 180 * minute), blockTimeMillis: 180 * minute) == nil)
+        // Further back than the readings kept (40 days) is refused even before any contract.
+        let fresh = SettlementRunner()
+        let day: Int64 = 1_440 * minute
+        #expect(fresh.refusal(of: TestTerms(), blockTimeMillis: 41 * day)?.contains("no longer kept") == true)
+        #expect(fresh.refusal(of: TestTerms(), blockTimeMillis: 39 * day) == nil)
     }
 }

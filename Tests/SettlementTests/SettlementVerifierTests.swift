@@ -44,7 +44,7 @@ struct SettlementVerifierTests {
         let registry = try registry()
         let contract = try DeployedContract(Contract.parse(Self.document))
         var runner = SettlementRunner()
-        #expect(runner.refusal(of: contract) == nil)
+        #expect(runner.refusal(of: contract, blockTimeMillis: 0) == nil)
         var blocks: [Block] = []
         var readings: [[ReadingRecord]] = []
         var previous = ReadingRecord.zeroHash

@@ -82,9 +82,14 @@ public final class LedgerEngine: Sendable {
 
     /// Takes everything for the next block, then applies `registryEntries` so that records
     /// admitted from now on see them; those entries become the first events of the block after.
-    /// Returns the contents and which entries the registry refused (with why).
-    public func takeBlock(maximumRecords: Int, applying registryEntries: [PendingRegistryEntry]) -> (BlockContents, rejected: [(id: Int64, reason: String)]) {
+    /// Returns the contents, which entries the registry refused (with why), and the registry
+    /// as of the block (its own registry events applied, not the new entries): what a verifier
+    /// holds after the block's events, and what the block's settlements are computed with.
+    public func takeBlock(
+        maximumRecords: Int, applying registryEntries: [PendingRegistryEntry]
+    ) -> (BlockContents, rejected: [(id: Int64, reason: String)], registry: Registry) {
         state.withLock { pending in
+            let registry = pending.ledger.registry
             let count = min(maximumRecords, pending.records.count)
             let taken = pending.records.prefix(count)
             // The ledger may be ahead (records left for the next block): the block commits the
@@ -112,7 +117,7 @@ public final class LedgerEngine: Sendable {
                     logger.warning("registry change refused", metadata: ["registry.change": "\(item.entry.change.summary)", "reason": "\(error)"])
                 }
             }
-            return (contents, rejected)
+            return (contents, rejected, registry)
         }
     }
 

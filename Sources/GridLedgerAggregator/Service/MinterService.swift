@@ -15,6 +15,7 @@ final class MinterService: Service, Sendable {
     let engine: LedgerEngine
     let store: any LedgerStorage
     let confirmations: ConfirmationQueue
+    let settlements: SettlementStage
     let key: Curve25519.Signing.PrivateKey
     let settings: AggregatorConfiguration.BlockSettings
     let clock: any WallClock
@@ -27,6 +28,7 @@ final class MinterService: Service, Sendable {
         self.engine = engine
         self.store = store
         self.confirmations = confirmations
+        settlements = try SettlementStage(replaying: store, logger: logger)
         self.key = key
         self.settings = settings
         self.clock = clock
@@ -63,17 +65,32 @@ final class MinterService: Service, Sendable {
         let now = clock.nowMillis()
         engine.expireHeld(nowMillis: now)
         let registryEntries = (try? store.pendingRegistryEntries()) ?? []
-        let (contents, rejected) = engine.takeBlock(maximumRecords: settings.maximumRecords, applying: registryEntries)
+        let contracts = (try? store.pendingContracts()) ?? []
+        let (contents, rejected, registry) = engine.takeBlock(maximumRecords: settings.maximumRecords, applying: registryEntries)
         for (id, reason) in rejected { try? store.rejectPendingRegistryEntry(id: id, reason: reason) }
+        let (height, previousHash, lastTime) = chain.withLock { ($0.next, $0.previousHash, $0.timeMillis) }
+        let blockTime = max(now, lastTime)
+        let step = settlements.step(
+            pending: contracts, records: contents.records.map(\.record), registry: registry, blockTimeMillis: blockTime,
+            eventOffset: contents.events.count)
+        for (id, reason) in step.rejectedContracts { try? store.rejectPendingContract(id: id, reason: reason) }
         var toConfirm: [String: Set<String>] = [:]
         var sequences: [String: UInt64] = [:]
-        if !contents.isEmpty {
-            let commit = try makeCommit(contents, now: now)
+        if !contents.isEmpty || !step.events.isEmpty {
+            let block = try Block.mint(
+                height: height, previousHash: previousHash, timeMillis: blockTime,
+                records: contents.records.map(\.envelopeBytes), events: try (contents.events + step.events).map { try $0.encoded() }, key: key)
+            let commit = BlockCommit(
+                block: block,
+                recordKeys: contents.records.map { ($0.record.meterID, $0.record.sequence, $0.record.captureTimeMillis) },
+                heads: contents.heads, registryEntryIDs: contents.registryIDs, contractIDs: step.deployedContractIDs,
+                settlementIntervals: step.settlementIntervals, refusals: contents.refusals)
             try await append(commit)
+            settlements.adopt(step)
             chain.withLock { chain in
-                chain.next = commit.block.header.height + 1
-                chain.previousHash = commit.block.header.hash
-                chain.timeMillis = commit.block.header.timeMillis
+                chain.next = block.header.height + 1
+                chain.previousHash = block.header.hash
+                chain.timeMillis = block.header.timeMillis
             }
             for (meterID, head) in commit.heads { sequences[meterID] = head.sequence }
             for record in contents.records {
@@ -86,18 +103,6 @@ final class MinterService: Service, Sendable {
             toConfirm[gatewayID, default: []].formUnion(meters)
         }
         confirmations.committed(sequences, confirming: toConfirm)
-    }
-
-    private func makeCommit(_ contents: LedgerEngine.BlockContents, now: Int64) throws -> BlockCommit {
-        let (height, previousHash, lastTime) = chain.withLock { ($0.next, $0.previousHash, $0.timeMillis) }
-        let events = try contents.events.map { try $0.encoded() }
-        let block = try Block.mint(
-            height: height, previousHash: previousHash, timeMillis: max(now, lastTime),
-            records: contents.records.map(\.envelopeBytes), events: events, key: key)
-        return BlockCommit(
-            block: block,
-            recordKeys: contents.records.map { ($0.record.meterID, $0.record.sequence, $0.record.captureTimeMillis) },
-            heads: contents.heads, registryEntryIDs: contents.registryIDs, refusals: contents.refusals)
     }
 
     /// Commits, retrying a failing disk a few times; then gives up, so that the service group stops
