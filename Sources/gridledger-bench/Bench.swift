@@ -55,6 +55,7 @@ struct Bench: AsyncParsableCommand {
         if wants("chain-verify") { try await AggregatorBench.chainVerify(runs: runs, median: median) }
         if wants("aggregator-stages") { try await AggregatorBench.stages(runs: runs, median: median) }
         if wants("settlement") { try SettlementBench.interval(runs: runs, median: median) }
+        if wants("settlement-month") { try SettlementBench.month(runs: min(runs, 3), median: median) }
         if wants("aggregator-throughput") { try await AggregatorBench.throughput(runs: runs, median: median) }
         if only == "aggregator-loadgen" { try await AggregatorBench.loadgen() }  // started by aggregator-throughput
         if !skipRTU && wants("rtu") { try await rtuCycle(sdm630, catalog: catalog) }
