@@ -162,15 +162,15 @@ struct RefusalCase: Sendable, CustomTestStringConvertible {
         #expect(window.line == 17)
     }
 
-    @Test func aDocumentAbove64KiBIsRefusedBeforeParsing() throws {
+    @Test func aDocumentLargerThanOneLedgerEventIsRefusedBeforeParsing() throws {
         let padding = "\n" + String(repeating: "# padding\n", count: 6600)
         let text = baseDocument + padding
-        #expect(text.utf8.count > 65536)
+        #expect(text.utf8.count > Contract.maximumSize)
         let error = try #require(refusal(text))
         #expect(error.field == "")
-        #expect(error.reason.contains("more than 65536"))
+        #expect(error.reason.contains("more than 65000") && error.reason.contains("one event"))
         // The same document just under the bound parses.
-        let trimmed = String(text.utf8.prefix(65536))!
+        let trimmed = String(text.utf8.prefix(Contract.maximumSize))!
         #expect(throws: Never.self) { try parse(trimmed) }
     }
 
