@@ -78,7 +78,13 @@ public final class ModbusServer {
         var clients: [Int32] = []
         let timeoutMillis = Int32(pollInterval.components.seconds * 1000 + pollInterval.components.attoseconds / 1_000_000_000_000_000)
         var query = [UInt8](repeating: 0, count: Int(MODBUS_TCP_MAX_ADU_LENGTH))
-        defer { for fd in clients { Glibc.close(fd) } }
+        defer {
+            for fd in clients { Glibc.close(fd) }
+            // The context still names the last client's descriptor, now closed; `modbus_close` in
+            // deinit would close that number again, which by then may be another thread's socket
+            // (seen in CI: a freshly started simulator's listening socket, refusing connections).
+            modbus_set_socket(context, -1)
+        }
         while !shouldStop() {
             var fds = [pollfd(fd: listenSocket, events: Int16(POLLIN), revents: 0)]
             fds += clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }

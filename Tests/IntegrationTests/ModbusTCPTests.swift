@@ -6,6 +6,7 @@ import GridLedgerTestSupport
 import MeterPolling
 import ModbusCore
 import ModbusTransport
+import Synchronization
 import Testing
 
 /// Every device profile read over Modbus TCP from a pymodbus server (a peer we did not write)
@@ -128,5 +129,50 @@ extension Integration {
             #expect(energy?.stringValue == vector.expected[.energyActiveImportTotal]?.description)
             await peer.stop()
         }
+    }
+}
+
+/// A server that served a client and then goes away must not close any descriptor it no longer
+/// owns: libmodbus's context remembers the last client's socket, and closing it again at teardown
+/// closed whatever socket had reused the number meanwhile (in CI: the next simulator's listening
+/// socket, which then refused connections).
+@Suite("Modbus server teardown")
+struct ModbusServerTeardownTests {
+    final class Zeros: RegisterResponder {
+        func respond(unit: UInt8, span: RegisterSpan) -> ModbusAnswer? { .registers(Array(repeating: 0, count: Int(span.count))) }
+    }
+
+    final class Outcome: Sendable {
+        let finished = Atomic<Bool>(false)
+        let read = Mutex<[UInt16]?>(nil)
+    }
+
+    @Test func aServerNeverClosesADescriptorItNoLongerOwns() throws {
+        var server: ModbusServer? = try ModbusServer(endpoint: .tcp(host: "127.0.0.1", port: 0))
+        weak let watched = server
+        let port = try #require(server?.boundPort)
+        let outcome = Outcome()
+        // One client reads once, then lets the server stop.
+        Thread {
+            defer { outcome.finished.store(true, ordering: .relaxed) }
+            guard let client = try? ModbusClient(endpoint: .tcp(host: "127.0.0.1", port: port)), (try? client.connect()) != nil else { return }
+            let words = try? client.readRegisters(unit: 1, span: RegisterSpan(.holding, address: 0, count: 2))
+            outcome.read.withLock { $0 = words }
+            client.close()
+        }.start()
+        let started = ContinuousClock.now
+        server?.serve(responder: Zeros(), pollInterval: .milliseconds(10)) {
+            outcome.finished.load(ordering: .relaxed) || ContinuousClock.now - started > .seconds(10)
+        }
+        #expect(outcome.read.withLock { $0 } == [0, 0])
+        // The lowest free descriptors: among them the number the server's closed client socket had
+        // (the client's own socket, closed too, may take the lowest).
+        let bystanders = (0..<8).map { _ in socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+        #expect(bystanders.allSatisfy { $0 >= 0 })
+        server = nil
+        #expect(watched == nil, "the server was not released")
+        let closed = bystanders.filter { fcntl($0, F_GETFD) == -1 }
+        #expect(closed.isEmpty, "the server's teardown closed descriptors \(closed), which it did not own")
+        for fd in bystanders where !closed.contains(fd) { close(fd) }
     }
 }
