@@ -27,6 +27,8 @@ final class SettlementStage: Sendable {
         /// Contract deployments, then settlements, in block order.
         var events: [LedgerEvent] = []
         var deployedContractIDs: [Int64] = []
+        /// `id vN` of each deployed contract, for the log.
+        var deployedNames: [String] = []
         var rejectedContracts: [(id: Int64, reason: String)] = []
         /// Interval start of each settlement, by index into `events`.
         var settlementIntervals: [(event: Int, intervalStartMillis: Int64)] = []
@@ -83,6 +85,7 @@ final class SettlementStage: Sendable {
             step.runner.deploy(terms)
             step.events.append(.contractDeployed(document: submission.document))
             step.deployedContractIDs.append(submission.id)
+            step.deployedNames.append("\(terms.contractID) v\(terms.version)")
         }
         let failuresBefore = step.runner.failures.count
         let settlements = step.runner.apply(samples: records.compactMap(MeterSample.init), registry: registry, blockTimeMillis: blockTimeMillis)
@@ -111,10 +114,6 @@ final class SettlementStage: Sendable {
     /// Keeps a step whose block committed.
     func adopt(_ step: Step) {
         runner.withLock { $0 = step.runner }
-        for event in step.events {
-            if case .contractDeployed(let document) = event, let terms = try? DeployedContract.parse(document) {
-                logger.info("contract deployed", metadata: ["contract.id": "\(terms.contractID)", "contract.version": "\(terms.version)"])
-            }
-        }
+        for name in step.deployedNames { logger.info("contract deployed", metadata: ["contract": "\(name)"]) }
     }
 }
