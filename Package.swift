@@ -95,6 +95,11 @@ let package = Package(
         /// latest revisions, period bill sharing, fees, VAT, rounding to the minor unit, the
         /// grid-only comparison; rendered as JSON and CSV.
         .target(name: "Invoicing", dependencies: ["BillingCore", "Contracts", "Settlement"], swiftSettings: swiftSettings),
+        /// Meter traces: the trace CSV format (timestamp, meter, cumulative registers), its
+        /// reader and writer, and importers (Open Power System Data households, power series).
+        .target(name: "Traces", swiftSettings: swiftSettings),
+        /// Synthetic communities from a seed: BDEW H0 households, rooftop PV, batteries.
+        .target(name: "SyntheticCommunity", dependencies: ["Traces"], swiftSettings: swiftSettings),
         /// Device profiles as data: schema, validation, decoding, block planning, SunSpec models.
         .target(
             name: "DeviceProfiles",
@@ -161,7 +166,7 @@ let package = Package(
         .target(
             name: "MeterSimulator",
             dependencies: [
-                "GridLedgerCore", "ModbusCore", "DeviceProfiles", "ModbusTransport",
+                "GridLedgerCore", "ModbusCore", "DeviceProfiles", "ModbusTransport", "Traces",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -221,7 +226,7 @@ let package = Package(
             name: "GridLedgerOperator",
             dependencies: [
                 "GridLedgerCore", "DeviceProfiles", "MeterSimulator", "ModbusTransport", "ModbusCore", "LedgerCore", "LedgerStore",
-                "Contracts", "Settlement", "Invoicing",
+                "Contracts", "Settlement", "Invoicing", "Traces", "SyntheticCommunity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -300,6 +305,9 @@ let package = Package(
             dependencies: ["Invoicing", "Settlement", "BillingCore", "Contracts", "LedgerCore", "GridLedgerRecords", "GridLedgerCore"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "MeterSimulatorTests", dependencies: ["MeterSimulator", "Traces", "GridLedgerCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TracesTests", dependencies: ["Traces"], swiftSettings: swiftSettings),
+        .testTarget(name: "SyntheticCommunityTests", dependencies: ["SyntheticCommunity", "Traces"], swiftSettings: swiftSettings),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "BillingCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ModbusCoreTests", dependencies: ["ModbusCore"], swiftSettings: swiftSettings),

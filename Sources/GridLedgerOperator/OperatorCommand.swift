@@ -6,7 +6,8 @@ public struct OperatorCommand: AsyncParsableCommand {
         commandName: "gridledger",
         abstract: "GridLedger operator tool: registry, contracts, invoices, offline verification, meter simulation.",
         subcommands: [
-            SimulateMeterCommand.self, RegistryCommand.self, ContractCommand.self, InvoiceCommand.self, VerifyCommand.self, ExportCommand.self, VerifyProofCommand.self,
+            SimulateMeterCommand.self, RegistryCommand.self, ContractCommand.self, InvoiceCommand.self, TraceCommand.self, CommunityCommand.self,
+            VerifyCommand.self, ExportCommand.self, VerifyProofCommand.self,
         ])
 
     public init() {}
