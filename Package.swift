@@ -221,12 +221,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// Trace replay: a trace's meters as simulated Modbus devices, real agents and the real
+        /// aggregator over a local mosquitto, all on a virtual clock that follows trace time.
+        .target(
+            name: "TraceReplay",
+            dependencies: [
+                "GridLedgerCore", "Traces", "MeterSimulator", "DeviceProfiles", "ModbusTransport", "GridLedgerAgent",
+                "GridLedgerAggregator", "LedgerCore", "LedgerStore", "ServiceConfiguration",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// The operator tool's commands.
         .target(
             name: "GridLedgerOperator",
             dependencies: [
                 "GridLedgerCore", "DeviceProfiles", "MeterSimulator", "ModbusTransport", "ModbusCore", "LedgerCore", "LedgerStore",
-                "Contracts", "Settlement", "Invoicing", "Traces", "SyntheticCommunity",
+                "Contracts", "Settlement", "Invoicing", "Traces", "SyntheticCommunity", "TraceReplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -307,6 +319,7 @@ let package = Package(
         ),
         .testTarget(name: "MeterSimulatorTests", dependencies: ["MeterSimulator", "Traces", "GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TracesTests", dependencies: ["Traces"], swiftSettings: swiftSettings),
+        .testTarget(name: "TraceReplayTests", dependencies: ["TraceReplay", "Traces", "LedgerCore", "GridLedgerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "SyntheticCommunityTests", dependencies: ["SyntheticCommunity", "Traces"], swiftSettings: swiftSettings),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "BillingCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GridLedgerCoreTests", dependencies: ["GridLedgerCore"], swiftSettings: swiftSettings),

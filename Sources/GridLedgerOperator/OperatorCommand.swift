@@ -4,10 +4,10 @@ public import ArgumentParser
 public struct OperatorCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "gridledger",
-        abstract: "GridLedger operator tool: registry, contracts, invoices, offline verification, meter simulation.",
+        abstract: "GridLedger operator tool: registry, contracts, invoices, offline verification, meter simulation, trace replay.",
         subcommands: [
             SimulateMeterCommand.self, RegistryCommand.self, ContractCommand.self, InvoiceCommand.self, TraceCommand.self, CommunityCommand.self,
-            VerifyCommand.self, ExportCommand.self, VerifyProofCommand.self,
+            ReplayCommand.self, VerifyCommand.self, ExportCommand.self, VerifyProofCommand.self,
         ])
 
     public init() {}

@@ -44,62 +44,24 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var verifier: ChainVerifier?
-        var keySource = "pinned"
-        func makeVerifier(storedKey: [UInt8]) throws -> ChainVerifier {
-            let raw: [UInt8]
-            if let aggregatorKey {
-                raw = try parseKey(aggregatorKey)
-                guard raw == storedKey else {
-                    throw OperatorFailure("the chain names aggregator key \(KeyID.fingerprint(storedKey)), not the pinned \(KeyID.fingerprint(raw))")
-                }
-            } else {
-                raw = storedKey
-                keySource = "taken from the file (not pinned)"
-            }
-            let key = try Curve25519.Signing.PublicKey(rawRepresentation: raw)
-            return ChainVerifier(aggregatorKey: key, rules: LedgerRules(futureToleranceMillis: Int64(futureToleranceSeconds) * 1000))
-        }
-        var failure: ChainFailure?
-        var settlements = SettlementVerifier(parse: DeployedContract.parse)
+        let pinned = try aggregatorKey.map(parseKey)
+        let verdict: ChainVerdict
         do {
             if let db {
-                let store = try open(db, access: .readOnly)
-                var chain = try makeVerifier(storedKey: try store.aggregatorKey())
-                do {
-                    try store.forEachBlock { block in
-                        try chain.verify(block)
-                        try settlements.verify(block, records: chain.lastBlockRecords, registry: chain.registry)
-                        return true
-                    }
-                } catch let error as ChainFailure {
-                    failure = error
-                } catch {
-                    failure = ChainFailure(height: chain.lastBlock.map { $0.height + 1 } ?? 0, reason: "unreadable block: \(error)")
-                }
-                verifier = chain
-            } else if let export {
-                guard let data = FileManager.default.contents(atPath: export) else { throw OperatorFailure("cannot read \(export)") }
-                var reader = try ChainExport.Reader(Array(data))
-                var chain = try makeVerifier(storedKey: reader.aggregatorKey)
-                do {
-                    while let block = try reader.next() {
-                        try chain.verify(block)
-                        try settlements.verify(block, records: chain.lastBlockRecords, registry: chain.registry)
-                    }
-                } catch let error as ChainFailure {
-                    failure = error
-                } catch {
-                    failure = ChainFailure(height: chain.lastBlock.map { $0.height + 1 } ?? 0, reason: "unreadable block: \(error)")
-                }
-                verifier = chain
+                verdict = try ChainVerdict.verify(database: db, pinnedKey: pinned, futureToleranceMillis: Int64(futureToleranceSeconds) * 1000)
+            } else {
+                guard let export, let data = FileManager.default.contents(atPath: export) else { throw OperatorFailure("cannot read \(export ?? "")") }
+                verdict = try ChainVerdict.verify(export: Array(data), pinnedKey: pinned, futureToleranceMillis: Int64(futureToleranceSeconds) * 1000)
             }
         } catch let error as OperatorFailure {
             throw error
         } catch {
             throw OperatorFailure("\(error)")
         }
-        guard let verifier else { return }
+        let verifier = verdict.chain
+        let settlements = verdict.settlements
+        let failure = verdict.failure
+        let keySource = verdict.keySource
         let seconds = Date().timeIntervalSince(started)
         if json {
             var object: [String: Any] = [
@@ -130,6 +92,64 @@ struct VerifyCommand: ParsableCommand {
             for unsettled in settlements.failures { print("note: not settled by the contract: \(unsettled)") }
         }
         if failure != nil { throw ExitCode(1) }
+    }
+}
+
+/// What verifying a whole chain found: the chain verifier and the settlement verifier after the
+/// last block they accepted, and the first failure, if any.
+struct ChainVerdict {
+    var chain: ChainVerifier
+    var settlements: SettlementVerifier
+    var failure: ChainFailure?
+    /// "pinned", or that the key was taken from the file.
+    var keySource: String
+
+    var isValid: Bool { failure == nil }
+
+    /// Verifies the aggregator's database (opened read-only).
+    static func verify(database path: String, pinnedKey: [UInt8]?, futureToleranceMillis: Int64) throws -> ChainVerdict {
+        let store = try open(path, access: .readOnly)
+        var verdict = try ChainVerdict(storedKey: try store.aggregatorKey(), pinnedKey: pinnedKey, futureToleranceMillis: futureToleranceMillis)
+        try verdict.run { visit in try store.forEachBlock { block in try visit(block); return true } }
+        return verdict
+    }
+
+    /// Verifies a chain export (`gridledger export`).
+    static func verify(export bytes: [UInt8], pinnedKey: [UInt8]?, futureToleranceMillis: Int64) throws -> ChainVerdict {
+        var reader = try ChainExport.Reader(bytes)
+        var verdict = try ChainVerdict(storedKey: reader.aggregatorKey, pinnedKey: pinnedKey, futureToleranceMillis: futureToleranceMillis)
+        try verdict.run { visit in
+            while let block = try reader.next() { try visit(block) }
+        }
+        return verdict
+    }
+
+    private init(storedKey: [UInt8], pinnedKey: [UInt8]?, futureToleranceMillis: Int64) throws {
+        if let pinnedKey {
+            guard pinnedKey == storedKey else {
+                throw OperatorFailure("the chain names aggregator key \(KeyID.fingerprint(storedKey)), not the pinned \(KeyID.fingerprint(pinnedKey))")
+            }
+            keySource = "pinned"
+        } else {
+            keySource = "taken from the file (not pinned)"
+        }
+        let key = try Curve25519.Signing.PublicKey(rawRepresentation: pinnedKey ?? storedKey)
+        chain = ChainVerifier(aggregatorKey: key, rules: LedgerRules(futureToleranceMillis: futureToleranceMillis))
+        settlements = SettlementVerifier(parse: DeployedContract.parse)
+    }
+
+    /// Feeds every block `blocks` yields to both verifiers; the first failure stops it.
+    private mutating func run(_ blocks: (_ visit: (Block) throws -> Void) throws -> Void) throws {
+        do {
+            try blocks { block in
+                try chain.verify(block)
+                try settlements.verify(block, records: chain.lastBlockRecords, registry: chain.registry)
+            }
+        } catch let error as ChainFailure {
+            failure = error
+        } catch {
+            failure = ChainFailure(height: chain.lastBlock.map { $0.height + 1 } ?? 0, reason: "unreadable block: \(error)")
+        }
     }
 }
 

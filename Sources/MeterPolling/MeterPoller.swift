@@ -46,10 +46,8 @@ public final class MeterPoller<Reader: RegisterReader & SendableMetatype>: Servi
                     metadata: ["meter.name": "\(polled.meter)", "meter.unit": "\(polled.unit)", "reading.problems": "\(polled.reading.problems.joined(separator: "; "))"])
             }
             if !readings.isEmpty { await sink(readings) }
-            let wait = min(Duration.milliseconds(max(0, await bus.nextDueMillis() - clock.nowMillis())), maximumSleep)
-            if wait > .zero {
-                try? await Task.sleep(for: wait)  // cancelled by graceful shutdown below
-            }
+            // Cancelled by graceful shutdown (below); a replay clock ends it when it reaches the due time.
+            await clock.sleep(untilMillis: await bus.nextDueMillis(), limit: maximumSleep)
         }
         logger.debug("polling stopped")
     }
