@@ -362,7 +362,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerAgent", "GridLedgerOperator", "MeterSimulator", "MeterPolling", "ModbusTransport",
-                "DeviceProfiles", "GridLedgerCore", "GridLedgerTestSupport", "GridLedgerRecords", "MQTTTransport", "AgentOutbox",
+                "DeviceProfiles", "GridLedgerCore", "GridLedgerTestSupport", "GridLedgerRecords", "MQTTTransport", "AgentOutbox", "Traces",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

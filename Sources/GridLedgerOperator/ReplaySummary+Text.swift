@@ -52,6 +52,10 @@ extension ReplaySummary {
                             ReplayText.duration(plan.toMillis - plan.fromMillis), plan.meterCount, progress.wallSeconds,
                             progress.recordsCommitted, progress.blocks, progress.refused, outcome.failedPolls, meterHoursPerSecond))
         for (code, count) in outcome.refusals.sorted(by: { $0.key < $1.key }) { lines.append("  refused \(count): \(code)") }
+        let times = outcome.stepTimes
+        lines.append(String(format: "  time per step: %.1f ms polling and signing, %.1f ms publishing to commit, %.1f ms confirming; %.1f s pacing",
+                            times.pollingSeconds * 1000 / Double(max(1, plan.stepCount)), times.committingSeconds * 1000 / Double(max(1, plan.stepCount)),
+                            times.confirmingSeconds * 1000 / Double(max(1, plan.stepCount)), outcome.pacingSeconds))
         lines.append("")
         if let failure = verdict.failure {
             lines.append("verify: INVALID at \(failure)")
@@ -61,6 +65,7 @@ extension ReplaySummary {
             lines.append("verify: \(verdict.settlements.settlementCount) settlements re-derived byte for byte under \(verdict.settlements.contractCount) contract(s)")
         }
         lines.append("aggregator key \(Hex.encode(outcome.aggregatorPublicKey))")
+        lines += blockListing()
         for statement in statements { lines += table(statement) }
         let community = self.community
         lines.append("")
@@ -78,6 +83,25 @@ extension ReplaySummary {
         }
         if let directory { lines.append("state kept in \(directory) (ledger: \(outcome.databaseFile))") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The first and last blocks minted: height, trace time, records, events, hash.
+    private func blockListing() -> [String] {
+        let headers = verdict.headers
+        guard !headers.isEmpty else { return [] }
+        var lines = ["", "blocks minted: \(headers.count) (height, block time, records, events, hash)"]
+        func line(_ header: BlockHeader) -> String {
+            "  #\(header.height)  \(TraceTime.text(millis: header.timeMillis))  \(header.recordCount) records  \(header.eventCount) events  "
+                + Hex.encode(Array(header.hash.prefix(8)))
+        }
+        if headers.count <= 8 {
+            lines += headers.map(line)
+        } else {
+            lines += headers.prefix(4).map(line)
+            lines.append("  … \(headers.count - 8) more …")
+            lines += headers.suffix(4).map(line)
+        }
+        return lines
     }
 
     private func table(_ statement: PeriodStatement) -> [String] {

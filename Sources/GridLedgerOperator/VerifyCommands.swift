@@ -103,6 +103,8 @@ struct ChainVerdict {
     var failure: ChainFailure?
     /// "pinned", or that the key was taken from the file.
     var keySource: String
+    /// The headers of the blocks verified, in order.
+    var headers: [BlockHeader] = []
 
     var isValid: Bool { failure == nil }
 
@@ -143,6 +145,7 @@ struct ChainVerdict {
         do {
             try blocks { block in
                 try chain.verify(block)
+                headers.append(block.header)
                 try settlements.verify(block, records: chain.lastBlockRecords, registry: chain.registry)
             }
         } catch let error as ChainFailure {

@@ -118,6 +118,9 @@ public final class MQTTClient: Sendable {
         // (plus the birth message).
         try check(mosquitto_int_option(pointer, MOSQ_OPT_SEND_MAXIMUM, Int32(min(configuration.maximumInFlight + 1, 65535))),
                   "send maximum")
+        // Every MQTT packet goes out in one write; with Nagle's algorithm a PUBACK or a
+        // confirmation waits for the peer's delayed ACK (40 ms on Linux) instead.
+        try check(mosquitto_int_option(pointer, MOSQ_OPT_TCP_NODELAY, 1), "TCP_NODELAY")
         if let username = configuration.username {
             try check(mosquitto_username_pw_set(pointer, username, configuration.password), "username")
         }

@@ -3,10 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// A mosquitto broker of the replay's own: a generated configuration on a free loopback port,
-/// anonymous access (nothing but this process's agents and aggregator can reach 127.0.0.1 …
-/// well, nothing outside this host), no persistence, its log in the work directory. Started with
-/// an empty signal mask whatever this process blocks, so SIGTERM stops it.
+/// A mosquitto broker of the replay's own: a generated configuration on a free loopback port
+/// (anonymous access, reachable from this host only), no persistence, its log in the work
+/// directory. Started with an empty signal mask whatever this process blocks, so SIGTERM stops it.
 public final class LocalBroker: Sendable {
     public let port: Int
     public let logFile: String
@@ -29,7 +28,7 @@ public final class LocalBroker: Sendable {
             let port = try freeLoopbackPort()
             let configuration = "\(directory)/mosquitto.conf"
             let logFile = "\(directory)/mosquitto.log"
-            let text = "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest stderr\n"
+            let text = "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nmax_queued_messages 100000\nlog_dest stderr\n"
             guard FileManager.default.createFile(atPath: configuration, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
                 throw ReplayError("cannot write \(configuration)")
             }

@@ -84,7 +84,7 @@ public enum Replay {
                     databaseFile: configuration.databaseFile, aggregatorPublicKey: aggregator.publicKey,
                     progress: driver.snapshot(step: final.step), refusals: aggregator.metrics.refusalCounts, meterIDs: meterIDs,
                     polls: counters.reduce(0) { $0 + $1.readingsPolled }, failedPolls: counters.reduce(0) { $0 + $1.readingsFailed },
-                    pacingSeconds: final.pacingSeconds)
+                    pacingSeconds: final.pacingSeconds, stepTimes: final.times)
             } catch {
                 for agent in agents { await agent.group.triggerGracefulShutdown() }
                 await aggregator.group.triggerGracefulShutdown()

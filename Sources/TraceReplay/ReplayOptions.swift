@@ -72,4 +72,6 @@ public struct ReplayOutcome: Sendable {
     public var failedPolls: Int
     /// Real time spent waiting for the pace (speed mode): the rest was the pipeline's.
     public var pacingSeconds: Double
+    /// Where the pipeline's time went, phase by phase (summed over the steps).
+    public var stepTimes: StepTimes
 }

@@ -24,8 +24,14 @@ struct StepDriver {
 
         /// Every poll so far is signed (or counted as not attributable), every signed record is
         /// committed or refused, and confirmed back to its gateway or refused.
-        func settled(expectedPolls: Int) -> Bool {
-            polled >= expectedPolls && signed + unattributed >= polled && committed + refused >= signed && confirmed + refused >= signed
+        func settled(expectedPolls: Int) -> Bool { phase(expectedPolls: expectedPolls) == .done }
+
+        /// How far the step has come.
+        func phase(expectedPolls: Int) -> StepPhase {
+            if polled < expectedPolls || signed + unattributed < polled { return .polling }
+            if committed + refused < signed { return .committing }
+            if confirmed + refused < signed { return .confirming }
+            return .done
         }
     }
 
@@ -52,10 +58,11 @@ struct StepDriver {
     }
 
     /// Runs every step; reports progress about once a second (and after the last step).
-    func drive(progress: @Sendable (ReplayProgress) -> Void) async throws -> (step: Int, pacingSeconds: Double) {
+    func drive(progress: @Sendable (ReplayProgress) -> Void) async throws -> (step: Int, pacingSeconds: Double, times: StepTimes) {
         let meters = plan.meterCount
         var lastReport = ContinuousClock.now
         var pacing = Duration.zero
+        var times = StepTimes()
         for step in 0..<plan.stepCount {
             let instant = plan.fromMillis + Int64(step) * plan.stepMillis
             if case .speed(let factor) = options.pace {
@@ -67,21 +74,25 @@ struct StepDriver {
                 }
             }
             clock.advance(toMillis: instant)
-            try await waitUntilSettled(expectedPolls: meters * (step + 1), instant: instant)
+            times.merge(try await waitUntilSettled(expectedPolls: meters * (step + 1), instant: instant))
             if ContinuousClock.now - lastReport >= .seconds(1) || step == plan.stepCount - 1 {
                 lastReport = ContinuousClock.now
                 progress(snapshot(step: step + 1))
             }
         }
         let seconds = Double(pacing.components.seconds) + Double(pacing.components.attoseconds) / 1e18
-        return (plan.stepCount, seconds)
+        return (plan.stepCount, seconds, times)
     }
 
-    private func waitUntilSettled(expectedPolls: Int, instant: Int64) async throws {
+    /// Waits for the step to be done; returns the real time each phase took.
+    private func waitUntilSettled(expectedPolls: Int, instant: Int64) async throws -> StepTimes {
         var last = tally()
         var lastChange = ContinuousClock.now
         var spins = 0
-        while !last.settled(expectedPolls: expectedPolls) {
+        var times = StepTimes()
+        var phaseStarted = ContinuousClock.now
+        var phase = last.phase(expectedPolls: expectedPolls)
+        while phase != .done {
             try Task.checkCancellation()
             // Mostly a few hundred microseconds: yield first, sleep once it takes longer.
             if spins < 50 { await Task.yield() } else { try await Task.sleep(for: .microseconds(500)) }
@@ -90,10 +101,18 @@ struct StepDriver {
             if now != last {
                 last = now
                 lastChange = ContinuousClock.now
+                let next = now.phase(expectedPolls: expectedPolls)
+                if next != phase {
+                    times.add(ContinuousClock.now - phaseStarted, to: phase)
+                    phaseStarted = ContinuousClock.now
+                    phase = next
+                }
             } else if ContinuousClock.now - lastChange > options.stallTimeout {
                 throw ReplayError(stallReport(now, expectedPolls: expectedPolls, instant: instant))
             }
         }
+        times.add(ContinuousClock.now - phaseStarted, to: phase)
+        return times
     }
 
     private func stallReport(_ tally: Tally, expectedPolls: Int, instant: Int64) -> String {
@@ -108,5 +127,39 @@ struct StepDriver {
         }
         if !aggregator.metrics.refusalCounts.isEmpty { lines.append("refusals: \(aggregator.metrics.refusalCounts.sorted { $0.key < $1.key })") }
         return lines.joined(separator: "\n  ")
+    }
+}
+
+/// The phases of a step, in order.
+enum StepPhase: Hashable {
+    /// Meters read over Modbus, readings signed and stored in the gateways' outboxes.
+    case polling
+    /// Published, through the broker, verified and committed in a block.
+    case committing
+    /// The aggregator's confirmations back at the gateways.
+    case confirming
+    case done
+}
+
+/// Real time spent in each phase of the steps, summed.
+public struct StepTimes: Sendable, Hashable {
+    public var pollingSeconds = 0.0
+    public var committingSeconds = 0.0
+    public var confirmingSeconds = 0.0
+
+    mutating func add(_ duration: Duration, to phase: StepPhase) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        switch phase {
+        case .polling: pollingSeconds += seconds
+        case .committing: committingSeconds += seconds
+        case .confirming: confirmingSeconds += seconds
+        case .done: break
+        }
+    }
+
+    mutating func merge(_ other: StepTimes) {
+        pollingSeconds += other.pollingSeconds
+        committingSeconds += other.committingSeconds
+        confirmingSeconds += other.confirmingSeconds
     }
 }
