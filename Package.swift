@@ -265,6 +265,7 @@ let package = Package(
                 "GridLedgerCore", "DeviceProfiles", "MeterPolling", "ModbusTransport", "MeterSimulator", "ModbusCore",
                 "GridLedgerAgent", "GridLedgerTestSupport", "GridLedgerRecords", "MQTTTransport",
                 "GridLedgerAggregator", "LedgerCore", "LedgerStore", "ServiceConfiguration", "Settlement", "BillingCore",
+                "TraceReplay", "SyntheticCommunity", "Traces",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

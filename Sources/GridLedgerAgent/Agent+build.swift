@@ -76,7 +76,9 @@ public func buildAgent(
         signer: BatchSigner(gatewayID: configuration.gatewayID, key: key), meters: meters, heads: heads,
         batchSequence: batchSequence, bindings: bindings)
 
-    let poller = MeterPoller(buses: buses, clock: clock, logger: logger) { readings in await cycles.send(readings) }
+    let poller = MeterPoller(
+        buses: buses, clock: clock, logger: logger, cycleTime: { duration in metrics.update { $0.modbusMicros += duration.wholeMicroseconds } }
+    ) { readings in await cycles.send(readings) }
     let signing = SigningService(
         assembler: assembler, outbox: outbox, queue: queue, cycles: cycles, metrics: metrics, clock: clock,
         clockSynchronized: clockSynchronized, logger: logger, stored: { doorbell.ring() })

@@ -17,9 +17,15 @@ public final class MeterPoller<Reader: RegisterReader & SendableMetatype>: Servi
     private let logger: Logger
     /// Longest the loop sleeps before checking its meters again.
     private let maximumSleep: Duration
+    /// Told how long each bus cycle took (metrics).
+    private let cycleTime: @Sendable (Duration) -> Void
 
-    public init(buses: [BusWorker<Reader>], clock: any WallClock = SystemWallClock(), logger: Logger, maximumSleep: Duration = .seconds(1), sink: @escaping Sink) {
+    public init(
+        buses: [BusWorker<Reader>], clock: any WallClock = SystemWallClock(), logger: Logger, maximumSleep: Duration = .seconds(1),
+        cycleTime: @escaping @Sendable (Duration) -> Void = { _ in }, sink: @escaping Sink
+    ) {
         self.buses = buses
+        self.cycleTime = cycleTime
         self.clock = clock
         self.sink = sink
         self.logger = logger
@@ -39,7 +45,9 @@ public final class MeterPoller<Reader: RegisterReader & SendableMetatype>: Servi
         logger[metadataKey: "bus.name"] = "\(bus.name)"
         logger.debug("polling started")
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let started = ContinuousClock.now
             let readings = await bus.pollDueMeters(clock: clock)
+            if !readings.isEmpty { cycleTime(ContinuousClock.now - started) }
             for polled in readings where polled.reading.status != .complete {
                 logger.warning(
                     "meter reading \(polled.reading.status.rawValue)",

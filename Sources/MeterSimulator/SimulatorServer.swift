@@ -23,13 +23,33 @@ public final class SimulatorServer: Sendable {
         public var generator: any ValueGenerator
         public var clock: any WallClock
         public var serialNumber: UInt64
+        /// More devices of the same profile behind the same endpoint, each answering its own
+        /// unit id (meters sharing a bus); needs `unit` for the first.
+        public var otherUnits: [SimulatedUnit]
 
-        public init(profile: DeviceProfile, endpoint: ModbusEndpoint, unit: UInt8? = nil, generator: (any ValueGenerator)? = nil, clock: any WallClock = SimulatorClock(), serialNumber: UInt64 = 12_345_678) {
+        public init(
+            profile: DeviceProfile, endpoint: ModbusEndpoint, unit: UInt8? = nil, generator: (any ValueGenerator)? = nil,
+            clock: any WallClock = SimulatorClock(), serialNumber: UInt64 = 12_345_678, otherUnits: [SimulatedUnit] = []
+        ) {
             self.profile = profile
             self.endpoint = endpoint
             self.unit = unit
             self.clock = clock
             self.generator = generator ?? SyntheticHousehold(startMillis: clock.nowMillis())
+            self.serialNumber = serialNumber
+            self.otherUnits = otherUnits
+        }
+    }
+
+    /// A further device on the simulator's endpoint.
+    public struct SimulatedUnit: Sendable {
+        public var unit: UInt8
+        public var generator: any ValueGenerator
+        public var serialNumber: UInt64
+
+        public init(unit: UInt8, generator: any ValueGenerator, serialNumber: UInt64) {
+            self.unit = unit
+            self.generator = generator
             self.serialNumber = serialNumber
         }
     }
@@ -52,6 +72,10 @@ public final class SimulatorServer: Sendable {
     /// Binds the endpoint and starts serving. Throws if the port is taken or the device cannot
     /// be opened.
     public static func start(_ configuration: Configuration) async throws(ModbusError) -> SimulatorServer {
+        let units = [configuration.unit] + configuration.otherUnits.map(\.unit)
+        guard configuration.otherUnits.isEmpty || (configuration.unit != nil && Set(units).count == units.count) else {
+            throw .invalidRequest("devices sharing an endpoint need distinct unit ids")
+        }
         let result: Result<SimulatorServer, ModbusError> = await withCheckedContinuation { continuation in
             let thread = Thread {
                 let server: ModbusServer
@@ -63,10 +87,14 @@ public final class SimulatorServer: Sendable {
                 }
                 let simulator = SimulatorServer(configuration: configuration, port: server.boundPort)
                 continuation.resume(returning: .success(simulator))
-                let map = SimulatedRegisterMap(
+                let first = SimulatedRegisterMap(
                     profile: configuration.profile, unit: configuration.unit, generator: configuration.generator,
                     clock: configuration.clock, serialNumber: configuration.serialNumber)
-                server.serve(responder: map) {
+                let others = configuration.otherUnits.map {
+                    SimulatedRegisterMap(profile: configuration.profile, unit: $0.unit, generator: $0.generator, clock: configuration.clock, serialNumber: $0.serialNumber)
+                }
+                let responder: any RegisterResponder = others.isEmpty ? first : SimulatedBus(devices: [first] + others)
+                server.serve(responder: responder) {
                     simulator.served.store(server.requestsServed, ordering: .relaxed)
                     return simulator.stopRequested.load(ordering: .relaxed)
                 }
@@ -97,6 +125,20 @@ public final class SimulatorServer: Sendable {
             }
             if alreadyDone { continuation.resume() }
         }
+    }
+}
+
+/// Several simulated devices on one endpoint: a request goes to the device of its unit id; an
+/// unknown unit gets no answer, as on a bus.
+final class SimulatedBus: RegisterResponder {
+    private let devices: [UInt8: SimulatedRegisterMap]
+
+    init(devices: [SimulatedRegisterMap]) {
+        self.devices = Dictionary(devices.compactMap { map in map.unit.map { ($0, map) } }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func respond(unit: UInt8, span: RegisterSpan) -> ModbusAnswer? {
+        devices[unit]?.respond(unit: unit, span: span)
     }
 }
 

@@ -75,16 +75,25 @@ public enum Replay {
                 try await waitForDeployment(store: store, aggregator: aggregator, timeout: options.stallTimeout)
                 for agent in agents { group.addTask { try await agent.run() } }
                 let driver = StepDriver(plan: plan, options: options, clock: clock, agents: agents, aggregator: aggregator, started: started)
-                let final = try await driver.drive(progress: progress)
-                let meterIDs = try checkedMeterIDs(community: community, agents: agents)
+                var meterIDs: [String: String] = [:]
+                let final = try await driver.drive(progress: progress) {
+                    meterIDs = try checkedMeterIDs(community: community, agents: agents)
+                }
                 for agent in agents { await agent.group.triggerGracefulShutdown() }
                 await aggregatorAfterAgents(group: &group, agents: agents.count, aggregator: aggregator)
                 let counters = agents.map(\.metrics.snapshot)
+                let busy = aggregator.metrics.busyMicros
+                let work = WorkTimes(
+                    modbusSeconds: Double(counters.reduce(0) { $0 + $1.modbusMicros }) / 1e6,
+                    signingSeconds: Double(counters.reduce(0) { $0 + $1.signingMicros }) / 1e6,
+                    outboxSeconds: Double(counters.reduce(0) { $0 + $1.outboxMicros }) / 1e6,
+                    authenticationSeconds: Double(busy.authentication) / 1e6, settlementSeconds: Double(busy.settlement) / 1e6,
+                    commitSeconds: Double(busy.commit) / 1e6)
                 return ReplayOutcome(
                     databaseFile: configuration.databaseFile, aggregatorPublicKey: aggregator.publicKey,
                     progress: driver.snapshot(step: final.step), refusals: aggregator.metrics.refusalCounts, meterIDs: meterIDs,
                     polls: counters.reduce(0) { $0 + $1.readingsPolled }, failedPolls: counters.reduce(0) { $0 + $1.readingsFailed },
-                    pacingSeconds: final.pacingSeconds, stepTimes: final.times)
+                    pacingSeconds: final.pacingSeconds, stepTimes: final.times, work: work)
             } catch {
                 for agent in agents { await agent.group.triggerGracefulShutdown() }
                 await aggregator.group.triggerGracefulShutdown()
@@ -122,11 +131,13 @@ public enum Replay {
     private static func checkedMeterIDs(community: ReplayCommunity, agents: [Agent]) throws -> [String: String] {
         var ids: [String: String] = [:]
         for (gateway, agent) in zip(community.gateways, agents) {
-            let reported = agent.metrics.snapshot.meters
+            // The gateway's own record of which id it signs with, per bus and unit.
+            let bindings = try agent.outbox.meterBindings()
             for meter in gateway.household.meters {
                 let expected = gateway.meterIDs[meter.name]!
-                if let actual = reported.values.first(where: { $0.name == meter.name })?.meterID, actual != expected {
-                    throw ReplayError("meter \(meter.traceID) signs as \(actual), registered as \(expected)")
+                let actual = bindings[gateway.bindingKeys[meter.name]!]
+                guard actual == expected else {
+                    throw ReplayError("meter \(meter.traceID) signs as \(actual ?? "nothing yet"), registered as \(expected)")
                 }
                 ids[meter.traceID] = expected
             }

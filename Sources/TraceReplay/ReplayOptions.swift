@@ -74,4 +74,20 @@ public struct ReplayOutcome: Sendable {
     public var pacingSeconds: Double
     /// Where the pipeline's time went, phase by phase (summed over the steps).
     public var stepTimes: StepTimes
+    /// Time the parts spent at their work, summed over every agent and worker (so it may exceed
+    /// the real time).
+    public var work: WorkTimes
+}
+
+/// Seconds each part of the pipeline spent working during a replay.
+public struct WorkTimes: Sendable, Hashable {
+    /// Agents: bus cycles (Modbus requests and decoding), signing batches (Ed25519, Merkle root),
+    /// storing them in the outbox (SQLite).
+    public var modbusSeconds = 0.0
+    public var signingSeconds = 0.0
+    public var outboxSeconds = 0.0
+    /// Aggregator: authenticating readings, running the contracts, committing blocks (SQLite).
+    public var authenticationSeconds = 0.0
+    public var settlementSeconds = 0.0
+    public var commitSeconds = 0.0
 }

@@ -36,7 +36,9 @@ public struct ReplayPlan: Sendable {
     /// Steps of the replay, the first at `fromMillis` and the last at `toMillis`.
     public var stepCount: Int { Int((toMillis - fromMillis) / stepMillis) + 1 }
 
-    /// Bounds that keep a replay within what one process runs comfortably.
+    /// Bounds that keep a replay within what one process can run: about 9 descriptors per
+    /// household, all below 1024 because libmodbus and libmosquitto wait with select().
+    public static let maximumHouseholds = 100
     public static let maximumMeters = 1000
     public static let maximumSteps = 1_000_000
     public static let smallestStepMillis: Int64 = 1000
@@ -76,6 +78,9 @@ public struct ReplayPlan: Sendable {
         for (traceID, samples) in byMeter {
             let (household, name) = Self.split(traceID)
             households[household, default: []].append(Meter(traceID: traceID, name: name, role: MeterRole(rawValue: name) ?? .grid, samples: samples))
+        }
+        guard households.count <= Self.maximumHouseholds else {
+            throw ReplayError("the trace has \(households.count) households; one replay runs at most \(Self.maximumHouseholds) (libmodbus and libmosquitto wait with select(), which cannot watch more than 1024 descriptors in one process)")
         }
         for (household, meters) in households {
             guard meters.count <= 16 else { throw ReplayError("household '\(household)' has \(meters.count) meters; at most 16") }

@@ -58,7 +58,10 @@ struct StepDriver {
     }
 
     /// Runs every step; reports progress about once a second (and after the last step).
-    func drive(progress: @Sendable (ReplayProgress) -> Void) async throws -> (step: Int, pacingSeconds: Double, times: StepTimes) {
+    /// `afterFirstStep` checks what the first step established (the meters' ids).
+    func drive(
+        progress: @Sendable (ReplayProgress) -> Void, afterFirstStep: () throws -> Void
+    ) async throws -> (step: Int, pacingSeconds: Double, times: StepTimes) {
         let meters = plan.meterCount
         var lastReport = ContinuousClock.now
         var pacing = Duration.zero
@@ -75,6 +78,7 @@ struct StepDriver {
             }
             clock.advance(toMillis: instant)
             times.merge(try await waitUntilSettled(expectedPolls: meters * (step + 1), instant: instant))
+            if step == 0 { try afterFirstStep() }
             if ContinuousClock.now - lastReport >= .seconds(1) || step == plan.stepCount - 1 {
                 lastReport = ContinuousClock.now
                 progress(snapshot(step: step + 1))

@@ -19,7 +19,8 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Figures: transactions per SDM630 reading, full readings per second over Modbus TCP
             against the simulator, poll-cycle time of 8 meters on one RTU pty bus (pymodbus peer),
-            pure decode cost, signed-record encode/sign/verify cost, and MQTT QoS 1 publish throughput. Run a release build:
+            pure decode cost, signed-record encode/sign/verify cost, MQTT QoS 1 publish throughput, the
+            aggregator's stages and throughput, settlement, and trace replay speed. Run a release build:
               swift build -c release --product gridledger-bench && .build/release/gridledger-bench
             """)
 
@@ -38,7 +39,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Records per MQTT publish run.")
     var publishRecords = 20_000
 
-    @Option(help: "Only these figures (comma-separated: transactions,tcp,decode,records,publish,rtu,chain-verify,aggregator-stages,aggregator-throughput); all when omitted. Aggregator knobs: GL_BENCH_* environment variables (AggregatorBench.swift).")
+    @Option(help: "Only these figures (comma-separated: transactions,tcp,decode,records,publish,rtu,chain-verify,aggregator-stages,aggregator-throughput,settlement,settlement-month,replay); all when omitted. Aggregator knobs: GL_BENCH_* environment variables (AggregatorBench.swift).")
     var only: String?
 
     func wants(_ figure: String) -> Bool { only.map { $0.split(separator: ",").contains(Substring(figure)) } ?? true }
@@ -57,6 +58,7 @@ struct Bench: AsyncParsableCommand {
         if wants("settlement") { try SettlementBench.interval(runs: runs, median: median) }
         if wants("settlement-month") { try SettlementBench.month(runs: min(runs, 3), median: median) }
         if wants("aggregator-throughput") { try await AggregatorBench.throughput(runs: runs, median: median) }
+        if wants("replay") { try await ReplayBench.run(runs: min(runs, 3), median: median) }
         if only == "aggregator-loadgen" { try await AggregatorBench.loadgen() }  // started by aggregator-throughput
         if !skipRTU && wants("rtu") { try await rtuCycle(sdm630, catalog: catalog) }
     }

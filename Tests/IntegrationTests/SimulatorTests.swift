@@ -53,6 +53,25 @@ extension Integration {
             await simulator.stop()
         }
 
+        /// Meters sharing a bus (a replay's household): each unit answers with its own registers,
+        /// an absent unit not at all.
+        @Test func twoMetersOnOneEndpointAnswerTheirOwnUnits() async throws {
+            var second = fixed
+            second[.energyActiveImportTotal] = ScaledValue(777_000)
+            let simulator = try await SimulatorServer.start(.init(
+                profile: try catalog.profile("eastron-sdm630"), endpoint: .tcp(host: "127.0.0.1", port: 0), unit: 1, generator: FixedValues(fixed),
+                otherUnits: [.init(unit: 2, generator: FixedValues(second), serialNumber: 2)]))
+            let port = String(try #require(simulator.port))
+            let first = values(try await mbpoll(["-m", "tcp", "-p", port, "-a", "1", "-r", "72", "-c", "1", "-t", "3:float", "-B", "127.0.0.1"]))
+            let other = values(try await mbpoll(["-m", "tcp", "-p", port, "-a", "2", "-r", "72", "-c", "1", "-t", "3:float", "-B", "127.0.0.1"]))
+            #expect(first[72] == "12345" && other[72] == "777")
+            let absent = try await ChildProcess.run(
+                try TestEnvironment.tool("mbpoll"), ["-m", "tcp", "-p", port, "-a", "3", "-r", "72", "-c", "1", "-t", "3:float", "-B", "-1", "-o", "0.5", "127.0.0.1"],
+                timeout: .seconds(20))
+            #expect(!absent.stdout.contains("[72]:"), "unit 3 answered: \(absent.stdout)")
+            await simulator.stop()
+        }
+
         @Test func em340WordSwappedIntegersOverTCP() async throws {
             let profile = try catalog.profile("carlo-gavazzi-em340")
             let simulator = try await SimulatorServer.start(.init(profile: profile, endpoint: .tcp(host: "127.0.0.1", port: 0), generator: FixedValues(fixed)))

@@ -21,6 +21,11 @@ public final class AgentMetrics: Sendable {
         public var mqttConnected = false
         /// Wall time of the last signed batch (ms), for the watchdog.
         public var lastSignedMillis: Int64 = 0
+        /// Real time spent in bus cycles (Modbus requests), signing batches, and storing them in
+        /// the outbox, in microseconds.
+        public var modbusMicros = 0
+        public var signingMicros = 0
+        public var outboxMicros = 0
         /// Modbus errors and polls per meter (`<bus>:<unit>` → counts), from the bus sessions.
         public var meters: [String: MeterCounters] = [:]
     }
@@ -62,9 +67,17 @@ public final class AgentMetrics: Sendable {
         metric("publish_failures_total", "counter", "Publications that failed (broker unreachable).", [("", "\(c.publishFailures)")])
         metric("outbox_depth", "gauge", "Records waiting for confirmation.", [("", "\(c.outboxDepth)")])
         metric("mqtt_connected", "gauge", "1 when connected to the broker.", [("", c.mqttConnected ? "1" : "0")])
+        metric("modbus_microseconds_total", "counter", "Time spent in bus cycles (Modbus requests, decoding).", [("", "\(c.modbusMicros)")])
+        metric("signing_microseconds_total", "counter", "Time spent signing batches.", [("", "\(c.signingMicros)")])
+        metric("outbox_microseconds_total", "counter", "Time spent storing signed batches in the outbox.", [("", "\(c.outboxMicros)")])
         let meters = c.meters.sorted { $0.key < $1.key }
         metric("meter_polls_total", "counter", "Polls per meter.", meters.map { (",meter=\"\($0.value.name)\",bus_unit=\"\($0.key)\"", "\($0.value.polls)") })
         metric("meter_modbus_errors_total", "counter", "Failed Modbus requests per meter.", meters.map { (",meter=\"\($0.value.name)\",bus_unit=\"\($0.key)\"", "\($0.value.modbusErrors)") })
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+extension Duration {
+    /// Whole microseconds, for the time counters.
+    var wholeMicroseconds: Int { Int(components.seconds) * 1_000_000 + Int(components.attoseconds / 1_000_000_000_000) }
 }

@@ -56,7 +56,10 @@ final class SigningService: Service {
         do {
             let synchronized = clockSynchronized()
             let now = clock.nowMillis()
+            let started = ContinuousClock.now
             prepared = try assembler.withLock { try $0.prepare(cycle, createdMillis: now, clockSynchronized: synchronized) }
+            let signing = (ContinuousClock.now - started).wholeMicroseconds
+            metrics.update { $0.signingMicros += signing }
         } catch {
             // Only an invalid record (a bug) ends here; the readings are logged, not lost silently.
             logger.error("cannot sign readings", metadata: ["error": "\(error)", "bus.name": "\(cycle.first?.bus ?? "?")"])
@@ -73,12 +76,15 @@ final class SigningService: Service {
             let outbox = self.outbox
             let bindings = Dictionary(prepared.newBindings.map { ($0.key, $0.meterID) }, uniquingKeysWith: { $1 })
             // Records, chain heads, batch number and new meter bindings: one transaction, one fsync.
+            let storing = ContinuousClock.now
             let thinned = try await retrying {
                 try await queue.run {
                     try outbox.append(prepared.entries, batchSequence: prepared.batchSequence, bindings: bindings).thinned
                 }
             }
             assembler.withLock { $0.adopt(prepared) }
+            let storedMicros = (ContinuousClock.now - storing).wholeMicroseconds
+            metrics.update { $0.outboxMicros += storedMicros }
             for binding in prepared.newBindings {
                 if let old = binding.replacing {
                     logger.warning("meter serial changed: a new meter id and chain begin", metadata: ["meter.id": "\(binding.meterID)", "meter.previous_id": "\(old)"])

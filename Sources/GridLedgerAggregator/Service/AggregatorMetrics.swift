@@ -16,6 +16,9 @@ public final class AggregatorMetrics: Sendable {
     let commitFailures = Atomic<Int>(0)
     /// Sum and count of block commit durations in microseconds.
     let commitMicros = Atomic<Int>(0)
+    /// Time spent authenticating readings (signatures, registry) and running contracts.
+    let authenticationMicros = Atomic<Int>(0)
+    let settlementMicros = Atomic<Int>(0)
     private let refusals: Mutex<[String: Int]> = Mutex([:])
 
     public init() {}
@@ -30,6 +33,11 @@ public final class AggregatorMetrics: Sendable {
     public var blockHeight: Int { height.load(ordering: .relaxed) }
     public func refusalCount(_ code: String) -> Int { refusals.withLock { $0[code] ?? 0 } }
     public var refusalCounts: [String: Int] { refusals.withLock { $0 } }
+    /// Where the aggregator's time went, in microseconds: authenticating readings (all ingest
+    /// workers together), running the contracts, committing blocks.
+    public var busyMicros: (authentication: Int, settlement: Int, commit: Int) {
+        (authenticationMicros.load(ordering: .relaxed), settlementMicros.load(ordering: .relaxed), commitMicros.load(ordering: .relaxed))
+    }
 
     /// The Prometheus text exposition (version 0.0.4).
     public func prometheusText() -> String {
@@ -49,6 +57,9 @@ public final class AggregatorMetrics: Sendable {
         metric("gridledger_aggregator_confirmation_failures_total", "counter", "Confirmations that could not be published.", confirmationFailures.load(ordering: .relaxed))
         metric("gridledger_aggregator_commit_failures_total", "counter", "Block commits that failed and were retried.", commitFailures.load(ordering: .relaxed))
         metric("gridledger_aggregator_commit_microseconds_total", "counter", "Time spent committing blocks.", commitMicros.load(ordering: .relaxed))
+        metric("gridledger_aggregator_authentication_microseconds_total", "counter", "Time spent authenticating readings (all ingest workers).",
+               authenticationMicros.load(ordering: .relaxed))
+        metric("gridledger_aggregator_settlement_microseconds_total", "counter", "Time spent running billing contracts.", settlementMicros.load(ordering: .relaxed))
         let counts = refusals.withLock { $0 }
         out += "# HELP gridledger_aggregator_records_refused_total Records refused, by reason.\n# TYPE gridledger_aggregator_records_refused_total counter\n"
         for code in Refusal.allCodes {
@@ -56,4 +67,9 @@ public final class AggregatorMetrics: Sendable {
         }
         return out
     }
+}
+
+extension Duration {
+    /// Whole microseconds, for the time counters.
+    var wholeMicroseconds: Int { Int(components.seconds) * 1_000_000 + Int(components.attoseconds / 1_000_000_000_000) }
 }

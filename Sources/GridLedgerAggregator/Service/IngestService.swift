@@ -45,12 +45,14 @@ struct IngestService: Service {
             if batch.isEmpty { return }
             var admissions: [(result: Result<AuthenticatedRecord, Refusal>, payload: [UInt8], topic: String)] = []
             admissions.reserveCapacity(batch.count)
+            let started = ContinuousClock.now
             for message in batch {
                 let topic = GatewayTopics.parseReading(message.topic)
                 let result = topic.map { engine.registry.authenticate(message.payload, topic: $0, verifier: verifier) }
                     ?? .failure(.topicMismatch("not a reading topic"))
                 admissions.append((result, message.payload, message.topic))
             }
+            engine.metrics.authenticationMicros.add((ContinuousClock.now - started).wholeMicroseconds, ordering: .relaxed)
             let pending = engine.admit(admissions, receivedMillis: clock.nowMillis())
             if pending >= maximumRecords { blockDue() }
         }

@@ -70,9 +70,11 @@ final class MinterService: Service, Sendable {
         for (id, reason) in rejected { try? store.rejectPendingRegistryEntry(id: id, reason: reason) }
         let (height, previousHash, lastTime) = chain.withLock { ($0.next, $0.previousHash, $0.timeMillis) }
         let blockTime = max(now, lastTime)
+        let settling = ContinuousClock.now
         let step = settlements.step(
             pending: contracts, records: contents.records.map(\.record), registry: registry, blockTimeMillis: blockTime,
             eventOffset: contents.events.count)
+        engine.metrics.settlementMicros.add((ContinuousClock.now - settling).wholeMicroseconds, ordering: .relaxed)
         for (id, reason) in step.rejectedContracts { try? store.rejectPendingContract(id: id, reason: reason) }
         var toConfirm: [String: Set<String>] = [:]
         var sequences: [String: UInt64] = [:]
@@ -122,9 +124,7 @@ final class MinterService: Service, Sendable {
                 try await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }
-        let elapsed = ContinuousClock.now - started
-        let micros = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
-        engine.metrics.commitMicros.add(micros, ordering: .relaxed)
+        engine.metrics.commitMicros.add((ContinuousClock.now - started).wholeMicroseconds, ordering: .relaxed)
         engine.metrics.blocks.add(1, ordering: .relaxed)
         engine.metrics.committedRecords.add(commit.block.records.count, ordering: .relaxed)
         engine.metrics.height.store(Int(commit.block.header.height), ordering: .relaxed)
