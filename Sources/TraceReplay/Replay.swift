@@ -49,7 +49,7 @@ public enum Replay {
         directory: String, logger: Logger, progress: @escaping @Sendable (ReplayProgress) -> Void
     ) async throws -> ReplayOutcome {
         let aggregatorDirectory = directory + "/aggregator"
-        let key = try KeyFile.generate(at: aggregatorDirectory + "/aggregator.key")
+        _ = try KeyFile.generate(at: aggregatorDirectory + "/aggregator.key")
         var aggregatorLogger = logger
         aggregatorLogger[metadataKey: "replay.part"] = "aggregator"
         let configuration = AggregatorConfiguration(
@@ -72,13 +72,14 @@ public enum Replay {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await aggregator.run() }
             do {
-                try await waitForDeployment(store: store, aggregator: aggregator, timeout: options.stallTimeout)
+                try await waitForDeployment(store: store, timeout: options.stallTimeout)
                 for agent in agents { group.addTask { try await agent.run() } }
                 let driver = StepDriver(plan: plan, options: options, clock: clock, agents: agents, aggregator: aggregator, started: started)
                 var meterIDs: [String: String] = [:]
                 let final = try await driver.drive(progress: progress) {
                     meterIDs = try checkedMeterIDs(community: community, agents: agents)
                 }
+                let reached = driver.snapshot(step: final.step)
                 for agent in agents { await agent.group.triggerGracefulShutdown() }
                 await aggregatorAfterAgents(group: &group, agents: agents.count, aggregator: aggregator)
                 let counters = agents.map(\.metrics.snapshot)
@@ -91,7 +92,7 @@ public enum Replay {
                     commitSeconds: Double(busy.commit) / 1e6)
                 return ReplayOutcome(
                     databaseFile: configuration.databaseFile, aggregatorPublicKey: aggregator.publicKey,
-                    progress: driver.snapshot(step: final.step), refusals: aggregator.metrics.refusalCounts, meterIDs: meterIDs,
+                    progress: reached, refusals: aggregator.metrics.refusalCounts, meterIDs: meterIDs,
                     polls: counters.reduce(0) { $0 + $1.readingsPolled }, failedPolls: counters.reduce(0) { $0 + $1.readingsFailed },
                     pacingSeconds: final.pacingSeconds, stepTimes: final.times, work: work)
             } catch {
@@ -114,7 +115,7 @@ public enum Replay {
 
     /// The registry and the contract are in a block before the first reading is taken; a refused
     /// contract ends the replay with the aggregator's reason.
-    private static func waitForDeployment(store: SQLiteLedgerStore, aggregator: Aggregator, timeout: Duration) async throws {
+    private static func waitForDeployment(store: SQLiteLedgerStore, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
