@@ -1,3 +1,4 @@
+import GridLedgerCore
 import GridLedgerAgent
 import GridLedgerAggregator
 import Traces
@@ -54,7 +55,7 @@ struct StepDriver {
         return ReplayProgress(
             simulatedMillis: clock.nowMillis(), step: step, steps: plan.stepCount, recordsCommitted: aggregator.metrics.committedRecordCount,
             blocks: aggregator.metrics.blockHeight + 1, refused: aggregator.metrics.refusalCounts.values.reduce(0, +),
-            wallSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            wallSeconds: elapsed.secondsValue)
     }
 
     /// Runs every step; reports progress about once a second (and after the last step).
@@ -84,8 +85,7 @@ struct StepDriver {
                 progress(snapshot(step: step + 1))
             }
         }
-        let seconds = Double(pacing.components.seconds) + Double(pacing.components.attoseconds) / 1e18
-        return (plan.stepCount, seconds, times)
+        return (plan.stepCount, pacing.secondsValue, times)
     }
 
     /// Waits for the step to be done; returns the real time each phase took.
@@ -152,7 +152,7 @@ public struct StepTimes: Sendable, Hashable {
     public var confirmingSeconds = 0.0
 
     mutating func add(_ duration: Duration, to phase: StepPhase) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.secondsValue
         switch phase {
         case .polling: pollingSeconds += seconds
         case .committing: committingSeconds += seconds

@@ -76,8 +76,3 @@ public final class AgentMetrics: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 }
-
-extension Duration {
-    /// Whole microseconds, for the time counters.
-    var wholeMicroseconds: Int { Int(components.seconds) * 1_000_000 + Int(components.attoseconds / 1_000_000_000_000) }
-}

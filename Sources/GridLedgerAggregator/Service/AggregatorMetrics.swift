@@ -68,8 +68,3 @@ public final class AggregatorMetrics: Sendable {
         return out
     }
 }
-
-extension Duration {
-    /// Whole microseconds, for the time counters.
-    var wholeMicroseconds: Int { Int(components.seconds) * 1_000_000 + Int(components.attoseconds / 1_000_000_000_000) }
-}
