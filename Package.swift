@@ -346,6 +346,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GridLedgerAggregatorTests",
+            dependencies: ["GridLedgerAggregator", "GridLedgerRecords", "MQTTTransport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AggregatorAPITests",
             dependencies: [
                 "AggregatorAPI", "GridLedgerAggregator", "LedgerCore", "LedgerStore", "GridLedgerRecords", "GridLedgerCore", "GridLedgerTestSupport",

@@ -84,7 +84,7 @@ public func buildAgent(
         clockSynchronized: clockSynchronized, logger: logger, stored: { doorbell.ring() })
     let publisher = PublisherService(
         client: client, outbox: outbox, queue: queue, topics: topics, doorbell: doorbell, metrics: metrics, clock: clock,
-        republishAfterMillis: configuration.outbox.republishAfterMillis, logger: logger)
+        republishAfterMillis: configuration.outbox.republishAfterMillis, recordsPerMessage: configuration.outbox.recordsPerMessage, logger: logger)
     let longestInterval = configuration.buses.flatMap(\.bus.meters).map(\.pollIntervalMillis).max() ?? 1000
     let watchdog = WatchdogService(
         notifier: SystemdNotifier(environment: environment), interval: SystemdNotifier.watchdogInterval(environment: environment),

@@ -58,7 +58,8 @@ public func buildAggregator(
     var mqtt = try configuration.broker.mqttConfiguration(defaultClientID: "gridledger-aggregator")
     mqtt.maximumInFlight = 1000
     mqtt.persistentSession = true
-    let lanes = IngestLanes(workers: configuration.ingest.workers, capacity: configuration.ingest.bufferMessages, metrics: metrics)
+    let lanes = IngestLanes(
+        workers: configuration.ingest.workers, capacity: configuration.ingest.bufferMessages, byteCapacity: configuration.ingest.bufferBytes, metrics: metrics)
     let client = try MQTTClient(configuration: mqtt, messageSink: lanes, logger: logger)
     let confirmations = ConfirmationQueue(committed: heads.mapValues(\.sequence))
     let minter = try MinterService(

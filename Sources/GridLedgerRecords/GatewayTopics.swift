@@ -10,12 +10,16 @@ public struct GatewayTopics: Sendable, Hashable {
     public var status: String { "\(Self.root)/\(gatewayID)/status" }
     /// Record envelopes of one meter, QoS 1.
     public func reading(meterID: String) -> String { "\(Self.root)/\(gatewayID)/\(meterID)/reading" }
+    /// Bundles of record envelopes, possibly of several meters, QoS 1 (docs/MQTT.md).
+    public var bundle: String { "\(Self.root)/\(gatewayID)/readings" }
     /// Every reading topic of this gateway, for a subscriber.
     public var allReadings: String { "\(Self.root)/\(gatewayID)/+/reading" }
     /// Confirmations from the aggregator: highest contiguous sequence stored, per meter.
     public var confirm: String { "\(Self.root)/\(gatewayID)/confirm" }
     /// Every gateway's readings, for the aggregator.
     public static let everyReading = "\(root)/+/+/reading"
+    /// Every gateway's bundles, for the aggregator.
+    public static let everyBundle = "\(root)/+/readings"
 
     /// The gateway and meter a reading topic names, or nil for any other topic.
     public static func parseReading(_ topic: String) -> (gatewayID: String, meterID: String)? {
@@ -24,5 +28,34 @@ public struct GatewayTopics: Sendable, Hashable {
               !levels[2].isEmpty, !levels[3].isEmpty
         else { return nil }
         return (String(levels[2]), String(levels[3]))
+    }
+
+    /// What a topic the aggregator reads says about the records it carries, or nil for any other
+    /// topic.
+    public static func parseIngest(_ topic: String) -> TopicClaim? {
+        if let reading = parseReading(topic) { return TopicClaim(gatewayID: reading.gatewayID, meterID: reading.meterID) }
+        if let gateway = parseBundle(topic) { return TopicClaim(gatewayID: gateway, meterID: nil) }
+        return nil
+    }
+
+    /// The gateway a bundle topic names, or nil for any other topic.
+    public static func parseBundle(_ topic: String) -> String? {
+        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
+        guard levels.count == 4, levels[0] == "gridledger", levels[1] == "v1", levels[3] == "readings", !levels[2].isEmpty
+        else { return nil }
+        return String(levels[2])
+    }
+}
+
+/// What the MQTT topic of a reading or bundle claims about the records in it: the gateway, and
+/// on a per-meter topic the meter. Ingest refuses a record that contradicts it.
+public struct TopicClaim: Sendable, Hashable {
+    public var gatewayID: String
+    /// Nil on a bundle topic, which may carry any of the gateway's meters.
+    public var meterID: String?
+
+    public init(gatewayID: String, meterID: String? = nil) {
+        self.gatewayID = gatewayID
+        self.meterID = meterID
     }
 }

@@ -39,9 +39,10 @@ extension Registry {
     /// Merkle path. Pure and thread-safe, so ingest runs it on several cores before the
     /// sequential chain rules.
     ///
-    /// - Parameter topic: the gateway and meter named by the MQTT topic it came on, if any.
+    /// - Parameter topic: what the MQTT topic it came on names (gateway, and meter unless it
+    ///   came in a bundle), if any.
     public func authenticate(
-        _ payload: [UInt8], topic: (gatewayID: String, meterID: String)? = nil, verifier: RecordVerifier
+        _ payload: [UInt8], topic: TopicClaim? = nil, verifier: RecordVerifier
     ) -> Result<AuthenticatedRecord, Refusal> {
         guard payload.count <= RecordEnvelope.maximumSize else { return .failure(.oversized(payload.count)) }
         let envelope: RecordEnvelope
@@ -56,8 +57,8 @@ extension Registry {
             guard topic.gatewayID == record.gatewayID else {
                 return .failure(.topicMismatch("topic gateway '\(topic.gatewayID)', record gateway '\(record.gatewayID)'"))
             }
-            guard topic.meterID == record.meterID else {
-                return .failure(.topicMismatch("topic meter '\(topic.meterID)', record meter '\(record.meterID)'"))
+            if let meterID = topic.meterID, meterID != record.meterID {
+                return .failure(.topicMismatch("topic meter '\(meterID)', record meter '\(record.meterID)'"))
             }
         }
         if let refusal = check(record, signedWith: nil) { return .failure(refusal) }

@@ -28,7 +28,8 @@ import Synchronization
 /// fast as PUBACKs come), GL_BENCH_INTERVALS [1000,250] (block interval, ms), GL_BENCH_RECORDS
 /// [160000] (records of a `max` run), GL_BENCH_SECONDS [15] (length of a paced run), GL_BENCH_TRACE [0] (1: print
 /// received / admitted-but-uncommitted / committed once a second),
-/// GL_BENCH_WORKERS [2], GL_BENCH_COMPRESSION [6], GL_BENCH_BROKER [production] (`production`:
+/// GL_BENCH_BUNDLES [1] (1: a gateway's batch goes out as one bundle message, as the agent sends
+/// it; 0: one message per record on its meter's topic), GL_BENCH_WORKERS [2], GL_BENCH_COMPRESSION [6], GL_BENCH_BROKER [production] (`production`:
 /// MosquittoBroker's configuration with the limits and log levels of deploy/mosquitto/mosquitto.conf,
 /// i.e. queue 100 000 messages, 100 in flight; `test`: MosquittoBroker's as is, which logs every
 /// packet and queues 1 000), GL_BENCH_CHAIN_CYCLES [250], GL_BENCH_CYCLES_PER_BLOCK [10].
@@ -200,9 +201,9 @@ enum AggregatorBench {
         var confirm: [Double] = []
         for _ in 0..<runs {
             var started = ContinuousClock.now
-            var parsed: [(gatewayID: String, meterID: String)] = []
+            var parsed: [TopicClaim] = []
             parsed.reserveCapacity(arrivals.count)
-            for arrival in arrivals { parsed.append(GatewayTopics.parseReading(arrival.topic)!) }
+            for arrival in arrivals { parsed.append(GatewayTopics.parseIngest(arrival.topic)!) }
             parse.append((ContinuousClock.now - started).seconds / count * 1e6)
 
             let verifier = RecordVerifier(cacheLimit: 65536)
@@ -271,7 +272,7 @@ enum AggregatorBench {
         func line(_ name: String, _ values: [Double]) {
             say("  \(name): median \(f(median(values), 2)) µs/record (runs: \(values.map { f($0, 2) }.joined(separator: ", ")))")
         }
-        line("parse topic (GatewayTopics.parseReading)", parse)
+        line("parse topic (GatewayTopics.parseIngest)", parse)
         line("authenticate (decode, registry, batch signature once per 8, Merkle path)", authenticate)
         line("admit (LedgerEngine.admit, one record per call)", admit)
         line("takeBlock (4000 records per block)", take)
@@ -296,7 +297,7 @@ enum AggregatorBench {
                 for meter in 0..<small.meters {
                     let topic = GatewayTopics(gatewayID: small.gatewayID(gateway)).reading(meterID: small.meterID(gateway, meter))
                     let payload = longSigned[gateway][cycle][meter]
-                    batch.append((longRegistry.authenticate(payload, topic: GatewayTopics.parseReading(topic), verifier: longVerifier), payload, topic))
+                    batch.append((longRegistry.authenticate(payload, topic: GatewayTopics.parseIngest(topic), verifier: longVerifier), payload, topic))
                 }
             }
             authenticated.append(batch)
@@ -354,7 +355,7 @@ enum AggregatorBench {
         let rates = env("GL_BENCH_RATES", "max,10000,12500,15000,20000").split(separator: ",").map { $0 == "max" ? nil : Int($0) }
         let intervals = env("GL_BENCH_INTERVALS", "1000,250").split(separator: ",").compactMap { Int64($0) }
         let compression = Int32(env("GL_BENCH_COMPRESSION", 6))
-        say("aggregator throughput: \(workload.gateways) gateways × \(workload.meters) meters, batches of \(workload.meters), \(env("GL_BENCH_LANES", 4)) publisher connections in a child process, QoS 1, mosquitto on loopback (configuration: \(env("GL_BENCH_BROKER", "production"))), ingest.workers \(env("GL_BENCH_WORKERS", 2)), zlib \(compression); \(runs) runs per configuration")
+        say("aggregator throughput: \(workload.gateways) gateways × \(workload.meters) meters, batches of \(workload.meters), \(env("GL_BENCH_BUNDLES", 1) == 1 ? "one bundle per batch" : "one message per record"), \(env("GL_BENCH_LANES", 4)) publisher connections in a child process, QoS 1, mosquitto on loopback (configuration: \(env("GL_BENCH_BROKER", "production"))), ingest.workers \(env("GL_BENCH_WORKERS", 2)), zlib \(compression); \(runs) runs per configuration")
         var results: [String: [RunResult]] = [:]
         var order: [String] = []
         var sizesReported: Set<Int64> = []
@@ -487,7 +488,7 @@ enum AggregatorBench {
                 tick += 1
                 if trace && tick % 20 == 0 {
                     // Where the backlog sits: received but not yet admitted, admitted but not committed.
-                    say("  t=\(tick / 20)s received=\(aggregator.metrics.receivedCount) pending=\(aggregator.engine.pendingRecordCount) committed=\(aggregator.metrics.committedRecordCount)")
+                    say("  t=\(tick / 20)s received=\(aggregator.metrics.receivedRecordCount) pending=\(aggregator.engine.pendingRecordCount) committed=\(aggregator.metrics.committedRecordCount)")
                 }
                 try? await Task.sleep(for: .milliseconds(50))
             }
@@ -525,6 +526,7 @@ enum AggregatorBench {
         let prometheus = prometheusValues(aggregator.metrics.prometheusText())
         result.duplicates = Int(prometheus["gridledger_aggregator_records_duplicate_total"] ?? 0)
         let receivedMessages = Int(prometheus["gridledger_aggregator_messages_received_total"] ?? 0)
+        let receivedRecords = Int(prometheus["gridledger_aggregator_records_received_total"] ?? 0)
         let held = Int(prometheus["gridledger_aggregator_records_held"] ?? 0)
 
         // Rates from the samples: end to end (t0 to the last commit) and steady (10 % to 90 % of the records).
@@ -590,7 +592,7 @@ enum AggregatorBench {
         let stored = try await checkpointedBytes(configuration.databaseFile)
         result.bytesPerRecord = Double(stored) / Double(max(1, result.committed))
         let cpuText = groups.sorted { $0.value > $1.value }.map { "\($0.key)=\(f($0.value, 2))s" }.joined(separator: " ")
-        say("run \(run + 1) [\(label)]: published=\(result.published) committed=\(result.committed) loss=\(result.published - result.committed) received=\(receivedMessages) held=\(held) refused=\(result.refused) dropped_incoming=\(result.droppedIncoming) duplicates=\(result.duplicates) publish_rate=\(Int(result.publishRate))/s committed_rate_sustained=\(Int(result.steadyRate))/s committed_rate_e2e=\(Int(result.endToEndRate))/s timed_s=\(f(finished, 1)) blocks=\(aggregator.metrics.blockHeight + 1) commit_ms_total=\(f((prometheus["gridledger_aggregator_commit_microseconds_total"] ?? 0) / 1000)) confirmations=\(perConfirmation.count) latency_confirmation_ms_p50=\(f(result.confirmationP50)) p99=\(f(result.confirmationP99)) latency_record_ms_p50=\(f(result.recordP50)) p99=\(f(result.recordP99)) loadgen_late_p99_ms=\(f(result.lateP99)) bytes_per_record=\(f(result.bytesPerRecord, 1)) (\(stored) bytes)")
+        say("run \(run + 1) [\(label)]: published=\(result.published) committed=\(result.committed) loss=\(result.published - result.committed) received=\(receivedRecords) in \(receivedMessages) messages held=\(held) refused=\(result.refused) dropped_incoming=\(result.droppedIncoming) duplicates=\(result.duplicates) publish_rate=\(Int(result.publishRate))/s committed_rate_sustained=\(Int(result.steadyRate))/s committed_rate_e2e=\(Int(result.endToEndRate))/s timed_s=\(f(finished, 1)) blocks=\(aggregator.metrics.blockHeight + 1) commit_ms_total=\(f((prometheus["gridledger_aggregator_commit_microseconds_total"] ?? 0) / 1000)) confirmations=\(perConfirmation.count) latency_confirmation_ms_p50=\(f(result.confirmationP50)) p99=\(f(result.confirmationP99)) latency_record_ms_p50=\(f(result.recordP50)) p99=\(f(result.recordP99)) loadgen_late_p99_ms=\(f(result.lateP99)) bytes_per_record=\(f(result.bytesPerRecord, 1)) (\(stored) bytes)")
         say("  cpu_s (timed phase \(f(finished, 1)) s, 2 cores = \(f(2 * finished, 1)) cpu_s): \(cpuText)")
         let micros = { (seconds: Double) in f(seconds / Double(max(1, result.committed)) * 1e6, 1) }
         say("  cpu µs per committed record: aggregator \(micros(aggregatorCPU)) (MQTT network threads \(micros(groups["aggregator:mosquitto loop"] ?? 0))), mosquitto \(micros(groups["mosquitto"]!)), load generator \(micros(groups["loadgen"]!))")
@@ -659,8 +661,15 @@ enum AggregatorBench {
         let signing = ContinuousClock.now
         let signed = try await workload.signAll(cycles: cycles, schedule: schedule)
         let signSeconds = (ContinuousClock.now - signing).seconds
-        let topics = (0..<workload.gateways).map { gateway in
-            (0..<workload.meters).map { GatewayTopics(gatewayID: workload.gatewayID(gateway)).reading(meterID: workload.meterID(gateway, $0)) }
+        // As an agent publishes a poll cycle: one bundle of its meters' envelopes on the gateway's
+        // `readings` topic (GL_BENCH_BUNDLES=0: one message per envelope on the meter's topic).
+        let bundles = env("GL_BENCH_BUNDLES", 1) == 1
+        let messages: [[[(topic: String, payload: [UInt8])]]] = try (0..<workload.gateways).map { gateway in
+            let topics = GatewayTopics(gatewayID: workload.gatewayID(gateway))
+            return try signed[gateway].map { cycle in
+                if bundles { return [(topics.bundle, try ReadingBundle(envelopes: cycle).encoded())] }
+                return cycle.enumerated().map { (topics.reading(meterID: workload.meterID(gateway, $0.offset)), $0.element) }
+            }
         }
         let clients = try (0..<lanes).map { lane in
             var configuration = MQTTConfiguration(clientID: "bench-loadgen-\(getpid())-\(lane)", host: "127.0.0.1", port: port)
@@ -679,8 +688,7 @@ enum AggregatorBench {
         let lateness = try await withThrowingTaskGroup(of: [Double].self) { group in
             for gateway in 0..<workload.gateways {
                 let client = clients[gateway % lanes]
-                let envelopes = signed[gateway]
-                let gatewayTopics = topics[gateway]
+                let gatewayMessages = messages[gateway]
                 group.addTask {
                     var late: [Double] = []
                     for cycle in 0..<cycles {
@@ -689,11 +697,11 @@ enum AggregatorBench {
                             if ContinuousClock.now < due { try await Task.sleep(until: due, clock: .continuous) }
                             late.append((ContinuousClock.now - due).seconds * 1000)
                         }
-                        for (meter, envelope) in envelopes[cycle].enumerated() {
+                        for message in gatewayMessages[cycle] {
                             var attempt = 0
                             while true {
                                 do {
-                                    try await client.publish(gatewayTopics[meter], payload: envelope, qos: 1)
+                                    try await client.publish(message.topic, payload: message.payload, qos: 1)
                                     break
                                 } catch {
                                     failures.append(1)

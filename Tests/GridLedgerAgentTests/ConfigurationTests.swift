@@ -45,6 +45,7 @@ import Testing
         #expect(configuration.broker.tls?.verifyHostname == true)
         #expect(configuration.outbox.bound == 5000)
         #expect(configuration.outbox.republishAfterMillis == 300_000)
+        #expect(configuration.outbox.recordsPerMessage == 64)
         #expect(configuration.buses.count == 2)
         let house = configuration.buses[0]
         #expect(house.meters.map(\.role) == [.grid, .pv])
@@ -79,6 +80,8 @@ import Testing
             ("baud=19200", "baud=12345", "agent.yaml:13: buses[0].endpoint:"),
             ("caFile: /etc", "caFile: etc", "agent.yaml:8: broker.tls.caFile: 'etc/gridledger/ca.pem' must be an absolute path"),
             ("bound: 5000", "bound: 5", "agent.yaml:10: outbox.bound: 5 is outside 100…10000000"),
+            ("bound: 5000", "bound: 5000\n  recordsPerMessage: 300", "agent.yaml:11: outbox.recordsPerMessage: 300 is outside 1…256"),
+            ("bound: 5000", "bound: 5000\n  recordsPerMessage: 0", "agent.yaml:11: outbox.recordsPerMessage: 0 is outside 1…256"),
             ("unit: 2", "unit: 1", "agent.yaml:19: buses[0].meters[1].unit: unit 1 is used twice on bus 'house'"),
             ("- name: inverter", "- name: house", "agent.yaml:24: buses[1]: bus name 'house' is used twice"),
             ("  username: gw-1\n", "", "agent.yaml:4: broker: passwordFile needs a username"),

@@ -1,4 +1,6 @@
+import AgentOutbox
 import Foundation
+import GridLedgerRecords
 import GridLedgerTestSupport
 import Testing
 
@@ -95,5 +97,56 @@ import Testing
         #expect(error?.description.contains("reuse sequence numbers") == true)
         try FileManager.default.removeItem(atPath: directory.path("chains.started"))
         try guardAgainstLostChainState(configuration)  // the operator chose new chains
+    }
+}
+
+@Suite struct PublisherMessageTests {
+    let topics = GatewayTopics(gatewayID: "gw-1")
+
+    func record(_ id: Int64, meter: Int, bytes: Int = 421) -> OutboxRecord {
+        OutboxRecord(id: id, meterID: "gw-1:b:\(meter)", sequence: UInt64(id), captureMillis: id, payload: [UInt8](repeating: UInt8(truncatingIfNeeded: id), count: bytes))
+    }
+
+    @Test func recordsGoOutAsBundlesInOutboxOrder() throws {
+        let due = (1...300).map { record(Int64($0), meter: $0 % 8) }
+        let messages = PublisherService.messages(due, topics: topics, recordsPerMessage: 64)
+        #expect(messages.map(\.records.count) == [64, 64, 64, 64, 44])
+        #expect(messages.allSatisfy { $0.topic == topics.bundle })
+        #expect(messages.flatMap(\.records) == due)
+        for message in messages {
+            #expect(try ReadingBundle(decoding: message.payload).envelopes == message.records.map(\.payload))
+        }
+    }
+
+    @Test func aBundleStaysWithinTheSizeBound() throws {
+        // 2 000-byte envelopes: 32 fit in 65 536 bytes (3 + 32 × 2 002 = 64 067), not 33.
+        let due = (1...100).map { record(Int64($0), meter: 1, bytes: 2000) }
+        let messages = PublisherService.messages(due, topics: topics, recordsPerMessage: 256)
+        #expect(messages.map(\.records.count) == [32, 32, 32, 4])
+        #expect(messages.allSatisfy { $0.payload.count <= ReadingBundle.maximumSize })
+        #expect(messages.flatMap(\.records) == due)
+    }
+
+    @Test func aLoneRecordIsABundleTooSoAGatewayUsesOneTopic() throws {
+        let messages = PublisherService.messages([record(7, meter: 3)], topics: topics, recordsPerMessage: 64)
+        #expect(messages.count == 1)
+        #expect(messages[0].topic == topics.bundle)
+        #expect(try ReadingBundle(decoding: messages[0].payload).envelopes == [record(7, meter: 3).payload])
+    }
+
+    @Test func oneRecordPerMessageUsesTheMetersTopic() {
+        let due = (1...5).map { record(Int64($0), meter: $0) }
+        let messages = PublisherService.messages(due, topics: topics, recordsPerMessage: 1)
+        #expect(messages.map(\.topic) == due.map { topics.reading(meterID: $0.meterID) })
+        #expect(messages.map(\.payload) == due.map(\.payload))
+    }
+
+    @Test func aPayloadNoBundleHoldsGoesAloneInItsPlace() {
+        let odd = record(3, meter: 2, bytes: RecordEnvelope.maximumSize + 1)
+        let due = [record(1, meter: 1), record(2, meter: 1), odd, record(4, meter: 1)]
+        let messages = PublisherService.messages(due, topics: topics, recordsPerMessage: 64)
+        #expect(messages.map(\.records.count) == [2, 1, 1])
+        #expect(messages.map(\.topic) == [topics.bundle, topics.reading(meterID: odd.meterID), topics.bundle])
+        #expect(messages.flatMap(\.records) == due)
     }
 }

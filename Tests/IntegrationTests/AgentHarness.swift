@@ -47,6 +47,7 @@ final class ReadingCollector: Sendable {
 
     func start() async throws {
         try client.subscribe(topics.allReadings, qos: 1)
+        try client.subscribe(topics.bundle, qos: 1)
         try client.subscribe(topics.status, qos: 1)
         try client.start()
         try await client.waitUntilConnected(timeout: .seconds(10))
@@ -59,32 +60,45 @@ final class ReadingCollector: Sendable {
                 statusHistory.withLock { $0.append(String(decoding: message.payload, as: UTF8.self)) }
                 continue
             }
-            do {
-                let verified = try verifier.verify(message.payload, publicKey: publicKey)
-                let meterID = verified.record.meterID
-                let expectedTopic = topics.reading(meterID: meterID)
-                let contiguous: UInt64? = state.withLock { state in
-                    guard message.topic == expectedTopic else {
-                        state.refused.append("record of \(meterID) on \(message.topic)")
-                        return nil
-                    }
-                    state.arrivals.append((meterID, verified.record.sequence))
-                    if let known = state.records[meterID]?[verified.record.sequence] {
-                        if known.bytes == verified.bytes { state.duplicates += 1 } else { state.conflicts.append("\(meterID)#\(verified.record.sequence)") }
-                    } else {
-                        state.records[meterID, default: [:]][verified.record.sequence] = Received(bytes: verified.bytes, record: verified.record, topic: message.topic)
-                    }
-                    var highest: UInt64 = 0
-                    while state.records[meterID]?[highest + 1] != nil { highest += 1 }
-                    return highest
-                }
-                if confirm, let contiguous, contiguous > 0 {
-                    let payload = Confirmation(confirmed: [meterID: contiguous]).encoded()
-                    try? await client.publish(topics.confirm, payload: payload, qos: 1)
-                }
-            } catch {
-                state.withLock { $0.refused.append("\(error)") }
+            guard message.topic == topics.bundle else {
+                await accept(message.payload, topic: message.topic)
+                continue
             }
+            do {
+                for envelope in try ReadingBundle(decoding: message.payload).envelopes { await accept(envelope, topic: message.topic) }
+            } catch {
+                state.withLock { $0.refused.append("bundle: \(error)") }
+            }
+        }
+    }
+
+    /// One envelope, from its meter's topic or from the gateway's bundle topic.
+    private func accept(_ envelope: [UInt8], topic: String) async {
+        do {
+            let verified = try verifier.verify(envelope, publicKey: publicKey)
+            let meterID = verified.record.meterID
+            let expectedTopics = [topics.reading(meterID: meterID), topics.bundle]
+            let contiguous: UInt64? = state.withLock { state in
+                guard expectedTopics.contains(topic), verified.record.gatewayID == topics.gatewayID else {
+                    state.refused.append("record of \(meterID) on \(topic)")
+                    return nil
+                }
+                state.arrivals.append((meterID, verified.record.sequence))
+                if let known = state.records[meterID]?[verified.record.sequence] {
+                    if known.bytes == verified.bytes { state.duplicates += 1 } else { state.conflicts.append("\(meterID)#\(verified.record.sequence)") }
+                } else {
+                    state.records[meterID, default: [:]][verified.record.sequence] = Received(bytes: verified.bytes, record: verified.record, topic: topic)
+                }
+                var highest: UInt64 = 0
+                while state.records[meterID]?[highest + 1] != nil { highest += 1 }
+                return highest
+            }
+            if confirm, let contiguous, contiguous > 0 {
+                let payload = Confirmation(confirmed: [meterID: contiguous]).encoded()
+                try? await client.publish(topics.confirm, payload: payload, qos: 1)
+            }
+        } catch {
+            state.withLock { $0.refused.append("\(error)") }
         }
     }
 
@@ -134,7 +148,11 @@ struct AgentFixture {
     let publicKey: Curve25519.Signing.PublicKey
 
     /// `meters`: (profile, TCP port of its simulator). `brokerYAML` is the `broker:` block's body.
-    init(gatewayID: String = "gw-test", meters: [(profile: String, port: Int)], brokerYAML: String, intervalSeconds: String = "0.2", metricsYAML: String? = nil) throws {
+    /// `recordsPerMessage`: the outbox setting, nil for its default (bundles).
+    init(
+        gatewayID: String = "gw-test", meters: [(profile: String, port: Int)], brokerYAML: String, intervalSeconds: String = "0.2", metricsYAML: String? = nil,
+        recordsPerMessage: Int? = nil
+    ) throws {
         directory = try TemporaryDirectory(prefix: "agent")
         self.gatewayID = gatewayID
         let state = directory.path("state")
@@ -147,7 +165,7 @@ struct AgentFixture {
             broker:
             \(brokerYAML.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
             outbox:
-              republishAfterSeconds: 5
+              republishAfterSeconds: 5\(recordsPerMessage.map { "\n  recordsPerMessage: \($0)" } ?? "")
             metrics:
             \(metricsYAML ?? "  logIntervalSeconds: 1\n  textfile: \(directory.path("metrics.prom"))")
             buses:

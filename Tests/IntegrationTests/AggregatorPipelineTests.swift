@@ -121,9 +121,10 @@ extension Integration {
             for gateway in 0..<2 {
                 let simulators = try await Self.startMeters(gateway: gateway, count: 2)
                 meters += simulators
+                // gw-0 sends bundles (the default), gw-1 one message per record on its meters' topics.
                 agents.append(try AgentFixture(
                     gatewayID: "gw-\(gateway)", meters: simulators.map { ("eastron-sdm630", $0.port!) }, brokerYAML: Self.brokerYAML(broker),
-                    intervalSeconds: "0.1"))
+                    intervalSeconds: "0.1", recordsPerMessage: gateway == 1 ? 1 : nil))
             }
             let fixture = try AggregatorFixture(broker: broker, gateways: agents, metersPerGateway: 2)
             let aggregator = try buildAggregator(configuration: fixture.configuration, logger: Logger(label: "test.aggregator"), shutdownSignals: [])
@@ -148,6 +149,8 @@ extension Integration {
             try await aggregating.value
 
             #expect(aggregator.metrics.refusalCounts.values.reduce(0, +) == 0, "\(aggregator.metrics.refusalCounts)")
+            // Bundles carried gw-0's records: fewer messages than records.
+            #expect(aggregator.metrics.receivedCount < aggregator.metrics.receivedRecordCount)
             let (chain, failure) = try Self.verifiedChain(try fixture.openStore(), publicKey: fixture.publicKey)
             #expect(failure == nil, "\(failure.map { "\($0)" } ?? "")")
             #expect(chain.count == 4)
@@ -276,13 +279,33 @@ extension Integration.AggregatorPipelineTests {
             status: .complete, previousHash: ReadingRecord.zeroHash, values: []).encoded()
         try await client.publish(topic, payload: try BatchSigner(gatewayID: "gw-0", key: gatewayKey).sign(records: [conflicting], batchSequence: 9, createdMillis: now)[0].encoded(), qos: 1)
         try await waitUntil("the equivocation") { aggregator.metrics.refusalCount("equivocation") == 1 }
+
+        // Bundles: framing errors refuse the whole message; otherwise each envelope is judged
+        // alone, and its gateway must be the bundle topic's.
+        func recordHash(_ envelope: [UInt8]) throws -> [UInt8] { Array(SHA256.hash(data: try RecordEnvelope(decoding: envelope).record)) }
+        let second = try envelope(sequence: 2, previous: try recordHash(good))
+        let third = try envelope(sequence: 3, previous: try recordHash(second))
+        let bundleTopic = GatewayTopics(gatewayID: "gw-0").bundle
+        let bundleCases: [(reason: String, topic: String, payload: [UInt8])] = [
+            ("topic_mismatch", GatewayTopics(gatewayID: "gw-1").bundle, try ReadingBundle(envelopes: [second]).encoded()),
+            ("malformed", bundleTopic, [1, 0, 2, 0, 1, 7]),
+            ("oversized", bundleTopic, [UInt8](repeating: 1, count: ReadingBundle.maximumSize + 1)),
+        ]
+        for item in bundleCases { try await client.publish(item.topic, payload: item.payload, qos: 1) }
+        let mixed = try ReadingBundle(envelopes: [try envelope(sequence: 2, key: otherKey, previous: try recordHash(good)), second, third])
+        try await client.publish(bundleTopic, payload: mixed.encoded(), qos: 1)
+        try await waitUntil("the bundle's good records committed") { aggregator.metrics.committedRecordCount >= 3 }
+        for reason in ["topic_mismatch", "malformed", "oversized", "bad_signature"] {
+            #expect(aggregator.metrics.refusalCount(reason) == 2, "\(reason): \(aggregator.metrics.refusalCounts)")
+        }
+        #expect(aggregator.metrics.receivedRecordCount == cases.count + 3 + 1 + 3)
         client.stop()
         await aggregator.group.triggerGracefulShutdown()
         try await aggregating.value
 
         let (chain, failure) = try Self.verifiedChain(try fixture.openStore(), publicKey: fixture.publicKey)
         #expect(failure == nil, "\(failure.map { "\($0)" } ?? "")")
-        #expect(chain == [meterID: [1]])
+        #expect(chain == [meterID: [1, 2, 3]])
         let refusals = try fixture.openStore().refusals(limit: 100)
         #expect(Set(refusals.map(\.reason)) == Set(cases.map(\.reason) + ["equivocation"]))
         var events: [LedgerEvent] = []

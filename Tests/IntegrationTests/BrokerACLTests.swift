@@ -76,20 +76,26 @@ extension Integration {
 
         @Test func aGatewayPublishesReadingsAndStatusOnlyUnderItsOwnID() async throws {
             try await ShippedBroker.run(gateways: ["gw-a", "gw-b"]) { setup in
-                let aggregator = try await setup.connect("aggregator", subscribe: ["gridledger/v1/+/+/reading", "gridledger/v1/+/status"])
+                let aggregator = try await setup.connect("aggregator", subscribe: [
+                    "gridledger/v1/+/+/reading", "gridledger/v1/+/readings", "gridledger/v1/+/status",
+                ])
                 let gatewayA = try await setup.connect("gw-a")
 
-                // Forged: a reading and a retained status in gw-b's name.
+                // Forged: a reading, a bundle and a retained status in gw-b's name.
                 try await Self.publish(gatewayA.client, "gridledger/v1/gw-b/m1/reading", "forged reading")
+                try await Self.publish(gatewayA.client, "gridledger/v1/gw-b/readings", "forged bundle")
                 try await Self.publish(gatewayA.client, "gridledger/v1/gw-b/status", "offline", retain: true)
                 // Permitted, on the same connection: the markers.
                 try await Self.publish(gatewayA.client, "gridledger/v1/gw-a/m1/reading", "own reading")
+                try await Self.publish(gatewayA.client, "gridledger/v1/gw-a/readings", "own bundle")
                 try await Self.publish(gatewayA.client, "gridledger/v1/gw-a/status", "online", retain: true)
 
                 try await aggregator.inbox.waitFor("gridledger/v1/gw-a/m1/reading", "own reading")
+                try await aggregator.inbox.waitFor("gridledger/v1/gw-a/readings", "own bundle")
                 try await aggregator.inbox.waitFor("gridledger/v1/gw-a/status", "online")
-                #expect(aggregator.inbox.topics == ["gridledger/v1/gw-a/m1/reading", "gridledger/v1/gw-a/status"])
+                #expect(aggregator.inbox.topics == ["gridledger/v1/gw-a/m1/reading", "gridledger/v1/gw-a/readings", "gridledger/v1/gw-a/status"])
                 try await setup.waitForDenial(by: "gw-a", topic: "gridledger/v1/gw-b/m1/reading")
+                try await setup.waitForDenial(by: "gw-a", topic: "gridledger/v1/gw-b/readings")
                 try await setup.waitForDenial(by: "gw-a", topic: "gridledger/v1/gw-b/status")
 
                 // The patterns apply to `aggregator` too; the ACL's deny line takes those gateway
@@ -113,16 +119,18 @@ extension Integration {
 
         @Test func aGatewayReadsOnlyItsOwnConfirmationsAndNoReadings() async throws {
             try await ShippedBroker.run(gateways: ["gw-a", "gw-b"]) { setup in
-                let aggregator = try await setup.connect("aggregator", subscribe: ["gridledger/v1/+/+/reading"])
+                let aggregator = try await setup.connect("aggregator", subscribe: ["gridledger/v1/+/+/reading", "gridledger/v1/+/readings"])
                 let gatewayB = try await setup.connect("gw-b", subscribe: ["gridledger/v1/gw-b/confirm"])
                 // gw-a snoops on gw-b's confirmations and on everybody's readings; mosquitto accepts
                 // every subscription and filters on delivery.
                 let gatewayA = try await setup.connect("gw-a", subscribe: [
-                    "gridledger/v1/gw-b/confirm", "gridledger/v1/+/+/reading", "gridledger/v1/gw-a/confirm",
+                    "gridledger/v1/gw-b/confirm", "gridledger/v1/+/+/reading", "gridledger/v1/+/readings", "gridledger/v1/gw-a/confirm",
                 ])
 
                 try await Self.publish(gatewayB.client, "gridledger/v1/gw-b/m1/reading", "reading of b")
+                try await Self.publish(gatewayB.client, "gridledger/v1/gw-b/readings", "bundle of b")
                 try await aggregator.inbox.waitFor("gridledger/v1/gw-b/m1/reading", "reading of b")
+                try await aggregator.inbox.waitFor("gridledger/v1/gw-b/readings", "bundle of b")
                 try await Self.publish(aggregator.client, "gridledger/v1/gw-b/confirm", #"{"confirmed":{"gw-b:bus0:1":7}}"#)
                 try await Self.publish(aggregator.client, "gridledger/v1/gw-a/confirm", "marker for a")
 

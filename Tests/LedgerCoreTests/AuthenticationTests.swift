@@ -19,7 +19,7 @@ struct AuthenticationTests {
         #expect(record.record.meterID == F.m1)
         #expect(record.signingKey == F.raw(F.gatewayKey))
         #expect(record.envelopeBytes == bytes)
-        #expect(F.refusal(bytes, topic: (F.gw1, F.m1)) == nil)
+        #expect(F.refusal(bytes, topic: TopicClaim(gatewayID: F.gw1, meterID: F.m1)) == nil)
         // The other gateway's meter, with its own key.
         #expect(F.refusal(envelope(gateway: F.gw2, key: F.otherGatewayKey, meter: F.m3)) == nil)
     }
@@ -92,12 +92,12 @@ struct AuthenticationTests {
 
     @Test func topicMustNameTheRecordsGatewayAndMeter() {
         let bytes = envelope()
-        guard case .topicMismatch(let gatewayWhy) = F.refusal(bytes, topic: (F.gw2, F.m1)) else {
+        guard case .topicMismatch(let gatewayWhy) = F.refusal(bytes, topic: TopicClaim(gatewayID: F.gw2, meterID: F.m1)) else {
             Issue.record("topic gateway mismatch not refused")
             return
         }
         #expect(gatewayWhy.contains("gateway"))
-        guard case .topicMismatch(let meterWhy) = F.refusal(bytes, topic: (F.gw1, F.m2)) else {
+        guard case .topicMismatch(let meterWhy) = F.refusal(bytes, topic: TopicClaim(gatewayID: F.gw1, meterID: F.m2)) else {
             Issue.record("topic meter mismatch not refused")
             return
         }

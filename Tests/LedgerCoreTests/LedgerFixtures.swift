@@ -82,7 +82,7 @@ enum Fixture {
     }
 
     /// The refusal of `envelope`, or nil when it authenticates.
-    static func refusal(_ envelope: [UInt8], _ registry: Registry = registry(), topic: (gatewayID: String, meterID: String)? = nil) -> Refusal? {
+    static func refusal(_ envelope: [UInt8], _ registry: Registry = registry(), topic: TopicClaim? = nil) -> Refusal? {
         if case .failure(let refusal) = registry.authenticate(envelope, topic: topic, verifier: RecordVerifier()) { return refusal }
         return nil
     }

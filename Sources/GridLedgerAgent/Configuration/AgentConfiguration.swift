@@ -38,16 +38,23 @@ public struct AgentConfiguration: Sendable {
     public var outboxPath: String { "\(stateDirectory)/outbox.sqlite" }
 }
 
-/// How many signed records the outbox keeps and how often unconfirmed ones are sent again.
+/// How many signed records the outbox keeps, how they are sent, and how often unconfirmed ones
+/// are sent again.
 public struct OutboxConfiguration: Sendable {
+    public static let defaultRecordsPerMessage = 64
+
     /// At this many records, old records are thinned (docs/OUTBOX.md).
     public var bound: Int
     /// A published record not confirmed within this time is published again.
     public var republishAfterMillis: Int64
+    /// Envelopes per MQTT message: above 1 they go out as bundles on the gateway's `readings`
+    /// topic, 1 sends each on its meter's `reading` topic (docs/MQTT.md).
+    public var recordsPerMessage: Int
 
-    public init(bound: Int = 100_000, republishAfterMillis: Int64 = 300_000) {
+    public init(bound: Int = 100_000, republishAfterMillis: Int64 = 300_000, recordsPerMessage: Int = defaultRecordsPerMessage) {
         self.bound = bound
         self.republishAfterMillis = republishAfterMillis
+        self.recordsPerMessage = recordsPerMessage
     }
 }
 

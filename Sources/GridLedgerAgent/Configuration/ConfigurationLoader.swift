@@ -1,3 +1,4 @@
+import GridLedgerRecords
 import ServiceConfiguration
 public import DeviceProfiles
 import Foundation
@@ -43,10 +44,12 @@ extension AgentConfiguration {
     }
 
     private static func parseOutbox(_ node: ConfigNode) throws(ConfigurationError) -> OutboxConfiguration {
-        let map = try node.mapping(allowing: ["bound", "republishAfterSeconds"])
+        let map = try node.mapping(allowing: ["bound", "republishAfterSeconds", "recordsPerMessage"])
         return OutboxConfiguration(
             bound: try map.optional("bound")?.int(in: 100...10_000_000) ?? 100_000,
-            republishAfterMillis: try map.optional("republishAfterSeconds")?.milliseconds(inSeconds: 1...86_400) ?? 300_000)
+            republishAfterMillis: try map.optional("republishAfterSeconds")?.milliseconds(inSeconds: 1...86_400) ?? 300_000,
+            recordsPerMessage: try map.optional("recordsPerMessage")?.int(in: 1...ReadingBundle.maximumEnvelopes)
+                ?? OutboxConfiguration.defaultRecordsPerMessage)
     }
 
     private static func parseMetrics(_ node: ConfigNode) throws(ConfigurationError) -> MetricsConfiguration {

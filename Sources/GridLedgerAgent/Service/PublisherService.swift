@@ -7,7 +7,9 @@ import ServiceLifecycle
 
 /// Publishes the outbox in order and removes what the aggregator confirms.
 ///
-/// Records go out oldest first (per meter that is sequence order) at QoS 1. A PUBACK only
+/// Records go out oldest first (per meter that is sequence order) at QoS 1, several to a message
+/// as a bundle when `recordsPerMessage` is above 1 (one poll cycle of several meters then costs
+/// one message, one PUBACK and one wake-up of the broker and the aggregator). A PUBACK only
 /// marks a record as sent: it stays in the outbox until the aggregator's confirmation says it
 /// is in a block. After every reconnect all unconfirmed records are sent again, in order, and a
 /// record still unconfirmed `republishAfter` after its last sending is sent again too: the
@@ -21,13 +23,14 @@ final class PublisherService: Service {
     private let metrics: AgentMetrics
     private let clock: any WallClock
     private let republishAfterMillis: Int64
+    private let recordsPerMessage: Int
     private let logger: Logger
     /// Records fetched from the outbox per round.
     private let roundSize = 256
 
     init(
         client: MQTTClient, outbox: Outbox, queue: BlockingQueue, topics: GatewayTopics, doorbell: Doorbell, metrics: AgentMetrics,
-        clock: any WallClock, republishAfterMillis: Int64, logger: Logger
+        clock: any WallClock, republishAfterMillis: Int64, recordsPerMessage: Int, logger: Logger
     ) {
         self.client = client
         self.outbox = outbox
@@ -37,6 +40,7 @@ final class PublisherService: Service {
         self.metrics = metrics
         self.clock = clock
         self.republishAfterMillis = republishAfterMillis
+        self.recordsPerMessage = recordsPerMessage
         self.logger = logger
     }
 
@@ -74,17 +78,7 @@ final class PublisherService: Service {
                     await doorbell.wait(upTo: .seconds(1))
                     continue
                 }
-                var sent: [Int64] = []
-                for record in due {
-                    do {
-                        try await client.publish(topics.reading(meterID: record.meterID), payload: record.payload, qos: 1)
-                        sent.append(record.id)
-                    } catch {
-                        metrics.update { $0.publishFailures += 1 }
-                        logger.debug("publish interrupted", metadata: ["error": "\(error)", "meter.id": "\(record.meterID)", "record.sequence": "\(record.sequence)"])
-                        break
-                    }
-                }
+                let sent = await publish(due)
                 let now = clock.nowMillis()
                 let ids = sent
                 try await queue.run { try outbox.markPublished(ids, atMillis: now) }
@@ -95,6 +89,66 @@ final class PublisherService: Service {
                 await doorbell.wait(upTo: .seconds(1))
             }
         }
+    }
+
+    /// Publishes `due` in order and returns the outbox ids of what the broker acknowledged; stops
+    /// at the first failure (the rest goes out in a later round, in order).
+    private func publish(_ due: [OutboxRecord]) async -> [Int64] {
+        var sent: [Int64] = []
+        for message in Self.messages(due, topics: topics, recordsPerMessage: recordsPerMessage) {
+            do {
+                try await client.publish(message.topic, payload: message.payload, qos: 1)
+                sent += message.records.map(\.id)
+            } catch {
+                metrics.update { $0.publishFailures += 1 }
+                let first = message.records[0]
+                logger.debug("publish interrupted", metadata: [
+                    "error": "\(error)", "meter.id": "\(first.meterID)", "record.sequence": "\(first.sequence)", "message.records": "\(message.records.count)",
+                ])
+                break
+            }
+        }
+        return sent
+    }
+
+    /// `due` as MQTT messages, in order: bundles of up to `recordsPerMessage` envelopes within
+    /// ``ReadingBundle``'s size bound (a lone record too, so the gateway's records share one
+    /// topic), or one message per record on its meter's topic when `recordsPerMessage` is 1. A
+    /// payload no bundle may hold (the agent never writes one) goes alone on its meter's topic
+    /// rather than being held back.
+    static func messages(
+        _ due: [OutboxRecord], topics: GatewayTopics, recordsPerMessage: Int
+    ) -> [(topic: String, payload: [UInt8], records: [OutboxRecord])] {
+        var messages: [(topic: String, payload: [UInt8], records: [OutboxRecord])] = []
+        var pending: [OutboxRecord] = []
+        var size = ReadingBundle.headerSize
+        func flush() {
+            guard !pending.isEmpty else { return }
+            if let bundle = try? ReadingBundle(envelopes: pending.map(\.payload)) {
+                messages.append((topics.bundle, bundle.encoded(), pending))
+            } else {
+                for record in pending { messages.append((topics.reading(meterID: record.meterID), record.payload, [record])) }
+            }
+            pending = []
+            size = ReadingBundle.headerSize
+        }
+        for record in due {
+            guard recordsPerMessage > 1 else {
+                messages.append((topics.reading(meterID: record.meterID), record.payload, [record]))
+                continue
+            }
+            guard ReadingBundle.canHold(record.payload) else {
+                flush()
+                messages.append((topics.reading(meterID: record.meterID), record.payload, [record]))
+                continue
+            }
+            let added = ReadingBundle.encodedSize(ofEnvelope: record.payload)
+            if pending.count == recordsPerMessage || size + added > ReadingBundle.maximumSize { flush() }
+            pending.append(record)
+            size += added
+        }
+        flush()
+        return messages
     }
 
     private func consumeConfirmations() async {

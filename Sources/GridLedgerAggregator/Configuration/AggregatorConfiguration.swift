@@ -32,12 +32,15 @@ public struct AggregatorConfiguration: Sendable {
     public struct IngestSettings: Sendable, Hashable {
         /// Parallel signature checkers.
         public var workers: Int
-        /// Received messages buffered before the oldest are dropped (the gateways resend them).
+        /// Received messages buffered; when a worker's share is full the MQTT client waits.
         public var bufferMessages: Int
+        /// The same bound in payload bytes (a bundle may be 64 KiB), whichever is reached first.
+        public var bufferBytes: Int
 
-        public init(workers: Int = 2, bufferMessages: Int = 65536) {
+        public init(workers: Int = 2, bufferMessages: Int = 65536, bufferBytes: Int = 256 << 20) {
             self.workers = workers
             self.bufferMessages = bufferMessages
+            self.bufferBytes = bufferBytes
         }
     }
 
@@ -112,10 +115,11 @@ public struct AggregatorConfiguration: Sendable {
                 maximumHeldPerMeter: try map.optional("maximumHeldPerMeter")?.int(in: 1...1_000_000) ?? 4096)
         }
         if let node = top.optional("ingest") {
-            let map = try node.mapping(allowing: ["workers", "bufferMessages"])
+            let map = try node.mapping(allowing: ["workers", "bufferMessages", "bufferMegabytes"])
             configuration.ingest = IngestSettings(
                 workers: try map.optional("workers")?.int(in: 1...64) ?? 2,
-                bufferMessages: try map.optional("bufferMessages")?.int(in: 16...10_000_000) ?? 65536)
+                bufferMessages: try map.optional("bufferMessages")?.int(in: 16...10_000_000) ?? 65536,
+                bufferBytes: (try map.optional("bufferMegabytes")?.int(in: 1...65536) ?? 256) << 20)
         }
         if let node = top.optional("http") {
             let map = try node.mapping(allowing: ["host", "port", "tokensFile", "tls"])

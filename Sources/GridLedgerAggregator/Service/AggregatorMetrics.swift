@@ -4,6 +4,8 @@ import Synchronization
 /// Counters and gauges of the aggregator, exported in the Prometheus text format on `/metrics`.
 public final class AggregatorMetrics: Sendable {
     let received = Atomic<Int>(0)
+    /// Envelopes taken out of those messages (a bundle holds several).
+    let receivedRecords = Atomic<Int>(0)
     let accepted = Atomic<Int>(0)
     let duplicates = Atomic<Int>(0)
     let events = Atomic<Int>(0)
@@ -29,6 +31,7 @@ public final class AggregatorMetrics: Sendable {
 
     public var acceptedCount: Int { accepted.load(ordering: .relaxed) }
     public var receivedCount: Int { received.load(ordering: .relaxed) }
+    public var receivedRecordCount: Int { receivedRecords.load(ordering: .relaxed) }
     public var committedRecordCount: Int { committedRecords.load(ordering: .relaxed) }
     public var blockHeight: Int { height.load(ordering: .relaxed) }
     public func refusalCount(_ code: String) -> Int { refusals.withLock { $0[code] ?? 0 } }
@@ -45,7 +48,9 @@ public final class AggregatorMetrics: Sendable {
         func metric(_ name: String, _ type: String, _ help: String, _ value: Int) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
         }
-        metric("gridledger_aggregator_messages_received_total", "counter", "Reading messages received from the broker.", received.load(ordering: .relaxed))
+        metric("gridledger_aggregator_messages_received_total", "counter", "Reading and bundle messages received from the broker.", received.load(ordering: .relaxed))
+        metric("gridledger_aggregator_records_received_total", "counter", "Record envelopes received (one per reading message, several per bundle).",
+               receivedRecords.load(ordering: .relaxed))
         metric("gridledger_aggregator_records_accepted_total", "counter", "Records that passed every rule.", accepted.load(ordering: .relaxed))
         metric("gridledger_aggregator_records_duplicate_total", "counter", "Identical resends of accepted records (ignored).", duplicates.load(ordering: .relaxed))
         metric("gridledger_aggregator_records_held", "gauge", "Out-of-order records waiting for a hole to fill.", held.load(ordering: .relaxed))

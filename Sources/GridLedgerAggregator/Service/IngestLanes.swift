@@ -2,10 +2,11 @@ import Dispatch
 public import MQTTTransport
 import Synchronization
 
-/// The aggregator's receive buffer: one bounded queue per ingest worker, filled on the MQTT
-/// network thread and drained by the workers in batches.
+/// The aggregator's receive buffer: one queue per ingest worker, bounded in messages and in
+/// bytes, filled on the MQTT network thread and drained by the workers in batches.
 ///
-/// A meter's messages always land in the same lane (by its topic), so they stay in order. When a
+/// A gateway's messages always land in the same lane (by the gateway level of the topic), so its
+/// per-meter messages and bundles stay in the order the gateway sent them. When a
 /// lane is full the network thread *waits* for its worker instead of dropping: everything the
 /// client acknowledged to the broker reaches the ledger, and an overloaded aggregator slows the
 /// broker down (which queues for the persistent session) instead of losing records.
@@ -13,10 +14,12 @@ public final class IngestLanes: MQTTMessageSink {
     let lanes: [IngestLane]
     private let metrics: AggregatorMetrics
 
-    /// `capacity` messages in all, split evenly over `workers` lanes.
-    public init(workers: Int, capacity: Int, metrics: AggregatorMetrics) {
+    /// `capacity` messages and `byteCapacity` payload bytes in all, split evenly over `workers`
+    /// lanes.
+    public init(workers: Int, capacity: Int, byteCapacity: Int = 256 << 20, metrics: AggregatorMetrics) {
         let perLane = max(1, capacity / max(1, workers))
-        lanes = (0..<max(1, workers)).map { _ in IngestLane(capacity: perLane) }
+        let bytesPerLane = max(1, byteCapacity / max(1, workers))
+        lanes = (0..<max(1, workers)).map { _ in IngestLane(capacity: perLane, byteCapacity: bytesPerLane) }
         self.metrics = metrics
     }
 
@@ -31,12 +34,28 @@ public final class IngestLanes: MQTTMessageSink {
         for lane in lanes { lane.finish() }
     }
 
-    /// FNV-1a of the topic, so one meter always lands on the same worker.
+    /// FNV-1a of the topic's third level (`gridledger/v1/<gateway>/…`; the whole topic when it
+    /// has fewer), so one gateway always lands on the same worker.
     static func lane(of topic: String, workers: Int) -> Int {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var slashes = 0
+        var hashedGateway = false
         for byte in topic.utf8 {
+            if byte == UInt8(ascii: "/") {
+                slashes += 1
+                if slashes == 3 { break }
+                continue
+            }
+            guard slashes == 2 else { continue }
             hash ^= UInt64(byte)
             hash &*= 0x100_0000_01b3
+            hashedGateway = true
+        }
+        if !hashedGateway {
+            for byte in topic.utf8 {
+                hash ^= UInt64(byte)
+                hash &*= 0x100_0000_01b3
+            }
         }
         return Int(hash % UInt64(workers))
     }
@@ -51,12 +70,15 @@ final class IngestLane: Sendable {
         var consumer: CheckedContinuation<[MQTTMessage], Never>?
         var producerWaiting = false
         var finished = false
+        /// Payload bytes queued.
+        var bytes = 0
 
         var count: Int { items.count - head }
 
         mutating func take(upTo limit: Int) -> [MQTTMessage] {
             let end = min(items.count, head + limit)
             let taken = Array(items[head..<end])
+            for message in taken { bytes -= message.payload.count }
             head = end
             if head == items.count {
                 items.removeAll(keepingCapacity: true)
@@ -75,12 +97,14 @@ final class IngestLane: Sendable {
     }
 
     let capacity: Int
+    let byteCapacity: Int
     private let state = Mutex(State())
     /// Signalled when a waiting producer may find room again.
     private let room = DispatchSemaphore(value: 0)
 
-    init(capacity: Int) {
+    init(capacity: Int, byteCapacity: Int) {
         self.capacity = capacity
+        self.byteCapacity = byteCapacity
     }
 
     /// Queues `message`, waiting while the lane is full; `false` once the lane is finished.
@@ -92,8 +116,10 @@ final class IngestLane: Sendable {
                     s.consumer = nil
                     return .handOver(consumer)
                 }
-                if s.count < capacity {
+                // An empty lane takes any message, so one larger than the byte bound still passes.
+                if s.count == 0 || (s.count < capacity && s.bytes + message.payload.count <= byteCapacity) {
                     s.items.append(message)
+                    s.bytes += message.payload.count
                     return .queued
                 }
                 s.producerWaiting = true

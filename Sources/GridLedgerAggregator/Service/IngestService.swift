@@ -5,8 +5,8 @@ import Logging
 import MQTTTransport
 import ServiceLifecycle
 
-/// Authenticates the record envelopes queued in the ``IngestLanes`` and admits them into the
-/// ledger engine, one worker per lane.
+/// Authenticates the record envelopes queued in the ``IngestLanes`` (one per reading topic
+/// message, several per bundle) and admits them into the ledger engine, one worker per lane.
 ///
 /// A worker takes what its lane holds (up to a batch), authenticates each record (signature,
 /// Merkle path, registry) outside any lock, then admits the whole batch in order under one lock:
@@ -25,6 +25,7 @@ struct IngestService: Service {
 
     func run() async throws {
         try client.subscribe(GatewayTopics.everyReading, qos: 1)
+        try client.subscribe(GatewayTopics.everyBundle, qos: 1)
         let verifier = RecordVerifier(cacheLimit: 65536)
         await withTaskGroup(of: Void.self) { group in
             for lane in lanes.lanes {
@@ -46,15 +47,46 @@ struct IngestService: Service {
             var admissions: [(result: Result<AuthenticatedRecord, Refusal>, payload: [UInt8], topic: String)] = []
             admissions.reserveCapacity(batch.count)
             let started = ContinuousClock.now
+            // The ledger checks the registry again under its lock, so a snapshot per batch will do.
+            let registry = engine.registry
             for message in batch {
-                let topic = GatewayTopics.parseReading(message.topic)
-                let result = topic.map { engine.registry.authenticate(message.payload, topic: $0, verifier: verifier) }
-                    ?? .failure(.topicMismatch("not a reading topic"))
-                admissions.append((result, message.payload, message.topic))
+                authenticate(message, registry: registry, verifier: verifier, into: &admissions)
             }
             engine.metrics.authenticationMicros.add((ContinuousClock.now - started).wholeMicroseconds, ordering: .relaxed)
             let pending = engine.admit(admissions, receivedMillis: clock.nowMillis())
             if pending >= maximumRecords { blockDue() }
+        }
+    }
+
+    /// Authenticates the envelope of a per-meter reading topic, or each envelope of a bundle in
+    /// order; a bundle whose framing is broken is refused whole, as one malformed message.
+    private func authenticate(
+        _ message: MQTTMessage, registry: Registry, verifier: RecordVerifier,
+        into admissions: inout [(result: Result<AuthenticatedRecord, Refusal>, payload: [UInt8], topic: String)]
+    ) {
+        guard let claim = GatewayTopics.parseIngest(message.topic) else {
+            admissions.append((.failure(.topicMismatch("not a reading topic")), message.payload, message.topic))
+            return
+        }
+        guard claim.meterID == nil else {
+            engine.metrics.receivedRecords.add(1, ordering: .relaxed)
+            admissions.append((registry.authenticate(message.payload, topic: claim, verifier: verifier), message.payload, message.topic))
+            return
+        }
+        guard message.payload.count <= ReadingBundle.maximumSize else {
+            admissions.append((.failure(.oversized(message.payload.count)), message.payload, message.topic))
+            return
+        }
+        let bundle: ReadingBundle
+        do {
+            bundle = try ReadingBundle(decoding: message.payload)
+        } catch {
+            admissions.append((.failure(.malformed("bundle: \(error.description)")), message.payload, message.topic))
+            return
+        }
+        engine.metrics.receivedRecords.add(bundle.envelopes.count, ordering: .relaxed)
+        for envelope in bundle.envelopes {
+            admissions.append((registry.authenticate(envelope, topic: claim, verifier: verifier), envelope, message.topic))
         }
     }
 }
