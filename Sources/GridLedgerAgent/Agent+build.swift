@@ -1,5 +1,6 @@
 import ServiceConfiguration
 public import AgentOutbox
+public import DeviceProfiles
 import AsyncAlgorithms
 import Foundation
 public import GridLedgerCore
@@ -34,8 +35,12 @@ public struct AgentStartupError: Error, CustomStringConvertible {
 /// MQTT connection, publisher, signer, poller, metrics, systemd watchdog. Polling stops first
 /// and its last cycle is signed and stored; the publisher stops; the MQTT service publishes
 /// `offline` and disconnects.
+///
+/// - Parameter catalog: device profiles already loaded (a process building many agents loads
+///   them once); nil loads them from `configuration.profilesDirectory`.
 public func buildAgent(
     configuration: AgentConfiguration, logger: Logger, clock: any WallClock = SystemWallClock(),
+    catalog: ProfileCatalog? = nil,
     clockSynchronized: @escaping @Sendable () -> Bool = ClockSynchronization.isSynchronized,
     environment: [String: String]? = nil,
     shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
@@ -43,7 +48,7 @@ public func buildAgent(
     let environment = environment ?? ProcessInfo.processInfo.environment
     try prepareStateDirectory(configuration.stateDirectory)
     let key = try KeyFile.load(from: configuration.keyFile)
-    let catalog = try loadCatalog(configuration.profilesDirectory)
+    let catalog = try catalog ?? loadCatalog(configuration.profilesDirectory)
     let topics = GatewayTopics(gatewayID: configuration.gatewayID)
 
     let outbox: Outbox

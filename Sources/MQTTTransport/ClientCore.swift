@@ -517,6 +517,17 @@ final class ClientCore: Sendable {
             state.withLock { $0.refusal = reason }
             return
         }
+        // The birth is queued before the client counts as connected: a stop() right after
+        // `isConnected` turns true then queues its DISCONNECT behind the birth, not before it.
+        // Allowed from a callback; queued like any publish, its PUBACK has no waiter.
+        if let birth = configuration.birth, let pointer {
+            let rc = birth.payload.withUnsafeBytes { bytes in
+                mosquitto_publish(pointer, nil, birth.topic, Int32(bytes.count), bytes.baseAddress, Int32(birth.qos), birth.retain)
+            }
+            if rc != Mosquitto.success {
+                logger.warning("MQTT birth message not published", metadata: ["mqtt.topic": "\(birth.topic)", "mqtt.reason": "\(Mosquitto.describe(rc))"])
+            }
+        }
         let subscriptions = state.withLock { s in
             s.connected = true
             s.statistics.connects += 1
@@ -529,15 +540,6 @@ final class ClientCore: Sendable {
             return s.subscriptions
         }
         logger.info("MQTT connected")
-        if let birth = configuration.birth, let pointer {
-            // Allowed from a callback; queued like any publish, its PUBACK has no waiter.
-            let rc = birth.payload.withUnsafeBytes { bytes in
-                mosquitto_publish(pointer, nil, birth.topic, Int32(bytes.count), bytes.baseAddress, Int32(birth.qos), birth.retain)
-            }
-            if rc != Mosquitto.success {
-                logger.warning("MQTT birth message not published", metadata: ["mqtt.topic": "\(birth.topic)", "mqtt.reason": "\(Mosquitto.describe(rc))"])
-            }
-        }
         for subscription in subscriptions {
             sendSubscribe(subscription.filter, qos: subscription.qos, pointer: pointer)
         }

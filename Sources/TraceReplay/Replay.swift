@@ -59,13 +59,15 @@ public enum Replay {
         for entry in community.registryEntries(atMillis: plan.fromMillis) { _ = try store.enqueueRegistryEntry(entry) }
         _ = try store.enqueueContract(options.contractDocument, submittedMillis: plan.fromMillis)
 
+        // Every agent of the replay uses the same profiles: parse the YAML once, not per agent.
+        let catalog = try ProfileCatalog.locate(directory: options.profilesDirectory)
         let agents = try community.gateways.map { gateway in
             var agentLogger = logger
             agentLogger[metadataKey: "replay.part"] = "agent"
             agentLogger[metadataKey: "gateway.id"] = "\(gateway.household.id)"
             return try buildAgent(
-                configuration: gateway.configuration, logger: agentLogger, clock: clock, clockSynchronized: { true }, environment: [:],
-                shutdownSignals: [])
+                configuration: gateway.configuration, logger: agentLogger, clock: clock, catalog: catalog, clockSynchronized: { true },
+                environment: [:], shutdownSignals: [])
         }
 
         let started = ContinuousClock.now
