@@ -44,6 +44,17 @@ import Testing
         #expect(second.map(\.topic) == ["b"])
     }
 
+    /// A worker's batch is bounded in bytes too (bundles hold many records), but always holds at
+    /// least one message, and the bytes taken leave room for the producer again.
+    @Test func aBatchIsBoundedByMessagesAndBytes() async {
+        let lane = IngestLane(capacity: 100, byteCapacity: 1_000_000)
+        for index in 0..<10 { #expect(lane.push(message("m\(index)", bytes: 30_000))) }
+        #expect(await lane.take(upTo: 100, bytes: 100_000).map(\.topic) == ["m0", "m1", "m2"])
+        #expect(await lane.take(upTo: 2, bytes: 100_000).map(\.topic) == ["m3", "m4"])
+        #expect(await lane.take(upTo: 100, bytes: 10).map(\.topic) == ["m5"])
+        #expect(await lane.take(upTo: 100).map(\.topic) == ["m6", "m7", "m8", "m9"])
+    }
+
     @Test func anEmptyLaneTakesAMessageLargerThanItsByteBound() async {
         let lane = IngestLane(capacity: 10, byteCapacity: 1_000)
         #expect(lane.push(message("big", bytes: 5_000)))

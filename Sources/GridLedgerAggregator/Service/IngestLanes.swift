@@ -75,10 +75,17 @@ final class IngestLane: Sendable {
 
         var count: Int { items.count - head }
 
-        mutating func take(upTo limit: Int) -> [MQTTMessage] {
-            let end = min(items.count, head + limit)
+        mutating func take(upTo limit: Int, bytes byteLimit: Int) -> [MQTTMessage] {
+            var end = head
+            var takenBytes = 0
+            while end < items.count, end - head < limit {
+                let size = items[end].payload.count
+                if end > head && takenBytes + size > byteLimit { break }
+                takenBytes += size
+                end += 1
+            }
             let taken = Array(items[head..<end])
-            for message in taken { bytes -= message.payload.count }
+            bytes -= takenBytes
             head = end
             if head == items.count {
                 items.removeAll(keepingCapacity: true)
@@ -138,14 +145,14 @@ final class IngestLane: Sendable {
         }
     }
 
-    /// The next messages in order, at most `limit`; waits while the lane is empty. Empty once
-    /// the lane is finished and drained.
-    func take(upTo limit: Int) async -> [MQTTMessage] {
+    /// The next messages in order, at most `limit` and, beyond the first, at most `byteLimit`
+    /// payload bytes; waits while the lane is empty. Empty once the lane is finished and drained.
+    func take(upTo limit: Int, bytes byteLimit: Int = .max) async -> [MQTTMessage] {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<[MQTTMessage], Never>) in
                 let (ready, wakeProducer) = state.withLock { s -> ([MQTTMessage]?, Bool) in
                     if s.count > 0 {
-                        let taken = s.take(upTo: limit)
+                        let taken = s.take(upTo: limit, bytes: byteLimit)
                         let wake = s.producerWaiting
                         s.producerWaiting = false
                         return (taken, wake)
