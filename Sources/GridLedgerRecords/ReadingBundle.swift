@@ -77,21 +77,31 @@ public struct ReadingBundle: Sendable, Hashable {
     ///
     /// - Throws: when an envelope cannot be in any bundle (empty or too large).
     public static func pack(_ envelopes: [[UInt8]], maximumEnvelopes: Int = maximumEnvelopes) throws(RecordError) -> [ReadingBundle] {
-        let perBundle = min(max(1, maximumEnvelopes), Self.maximumEnvelopes)
         var bundles: [ReadingBundle] = []
-        var current: [[UInt8]] = []
+        for run in cut(envelopes, maximumEnvelopes: maximumEnvelopes, envelope: { $0 }) {
+            bundles.append(try ReadingBundle(envelopes: Array(run)))
+        }
+        return bundles
+    }
+
+    /// Cuts `items` in order into runs of one bundle each, as full as the bounds allow: at most
+    /// `maximumEnvelopes` (and ``maximumEnvelopes``) items, at most ``maximumSize`` bytes.
+    /// Every item's envelope should satisfy ``canHold(_:)``; one that does not ends up alone.
+    public static func cut<Item>(_ items: [Item], maximumEnvelopes: Int = maximumEnvelopes, envelope: (Item) -> [UInt8]) -> [ArraySlice<Item>] {
+        let perBundle = min(max(1, maximumEnvelopes), Self.maximumEnvelopes)
+        var runs: [ArraySlice<Item>] = []
+        var start = items.startIndex
         var size = headerSize
-        for envelope in envelopes {
-            let added = encodedSize(ofEnvelope: envelope)
-            if !current.isEmpty && (current.count == perBundle || size + added > maximumSize) {
-                bundles.append(try ReadingBundle(envelopes: current))
-                current = []
+        for index in items.indices {
+            let added = encodedSize(ofEnvelope: envelope(items[index]))
+            if index > start && (index - start == perBundle || size + added > maximumSize) {
+                runs.append(items[start..<index])
+                start = index
                 size = headerSize
             }
-            current.append(envelope)
             size += added
         }
-        if !current.isEmpty { bundles.append(try ReadingBundle(envelopes: current)) }
-        return bundles
+        if start < items.endIndex { runs.append(items[start...]) }
+        return runs
     }
 }

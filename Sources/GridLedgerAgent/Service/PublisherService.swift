@@ -119,33 +119,30 @@ final class PublisherService: Service {
     static func messages(
         _ due: [OutboxRecord], topics: GatewayTopics, recordsPerMessage: Int
     ) -> [(topic: String, payload: [UInt8], records: [OutboxRecord])] {
+        func single(_ record: OutboxRecord) -> (topic: String, payload: [UInt8], records: [OutboxRecord]) {
+            (topics.reading(meterID: record.meterID), record.payload, [record])
+        }
+        guard recordsPerMessage > 1 else { return due.map(single) }
         var messages: [(topic: String, payload: [UInt8], records: [OutboxRecord])] = []
-        var pending: [OutboxRecord] = []
-        var size = ReadingBundle.headerSize
+        var bundleable: [OutboxRecord] = []
         func flush() {
-            guard !pending.isEmpty else { return }
-            if let bundle = try? ReadingBundle(envelopes: pending.map(\.payload)) {
-                messages.append((topics.bundle, bundle.encoded(), pending))
-            } else {
-                for record in pending { messages.append((topics.reading(meterID: record.meterID), record.payload, [record])) }
+            for run in ReadingBundle.cut(bundleable, maximumEnvelopes: recordsPerMessage, envelope: \.payload) {
+                let records = Array(run)
+                if let bundle = try? ReadingBundle(envelopes: records.map(\.payload)) {
+                    messages.append((topics.bundle, bundle.encoded(), records))
+                } else {
+                    messages += records.map(single)
+                }
             }
-            pending = []
-            size = ReadingBundle.headerSize
+            bundleable = []
         }
         for record in due {
-            guard recordsPerMessage > 1 else {
-                messages.append((topics.reading(meterID: record.meterID), record.payload, [record]))
-                continue
-            }
-            guard ReadingBundle.canHold(record.payload) else {
+            if ReadingBundle.canHold(record.payload) {
+                bundleable.append(record)
+            } else {
                 flush()
-                messages.append((topics.reading(meterID: record.meterID), record.payload, [record]))
-                continue
+                messages.append(single(record))
             }
-            let added = ReadingBundle.encodedSize(ofEnvelope: record.payload)
-            if pending.count == recordsPerMessage || size + added > ReadingBundle.maximumSize { flush() }
-            pending.append(record)
-            size += added
         }
         flush()
         return messages
