@@ -23,27 +23,26 @@ public struct GatewayTopics: Sendable, Hashable {
 
     /// The gateway and meter a reading topic names, or nil for any other topic.
     public static func parseReading(_ topic: String) -> (gatewayID: String, meterID: String)? {
-        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
-        guard levels.count == 5, levels[0] == "gridledger", levels[1] == "v1", levels[4] == "reading",
-              !levels[2].isEmpty, !levels[3].isEmpty
-        else { return nil }
-        return (String(levels[2]), String(levels[3]))
-    }
-
-    /// What a topic the aggregator reads says about the records it carries, or nil for any other
-    /// topic.
-    public static func parseIngest(_ topic: String) -> TopicClaim? {
-        if let reading = parseReading(topic) { return TopicClaim(gatewayID: reading.gatewayID, meterID: reading.meterID) }
-        if let gateway = parseBundle(topic) { return TopicClaim(gatewayID: gateway, meterID: nil) }
-        return nil
+        guard let claim = parseIngest(topic), let meterID = claim.meterID else { return nil }
+        return (claim.gatewayID, meterID)
     }
 
     /// The gateway a bundle topic names, or nil for any other topic.
     public static func parseBundle(_ topic: String) -> String? {
+        guard let claim = parseIngest(topic), claim.meterID == nil else { return nil }
+        return claim.gatewayID
+    }
+
+    /// What a topic the aggregator reads says about the records it carries (a per-meter reading
+    /// topic or a gateway's bundle topic), or nil for any other topic. Splits the topic once.
+    public static func parseIngest(_ topic: String) -> TopicClaim? {
         let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
-        guard levels.count == 4, levels[0] == "gridledger", levels[1] == "v1", levels[3] == "readings", !levels[2].isEmpty
-        else { return nil }
-        return String(levels[2])
+        guard levels.count >= 4, levels[0] == "gridledger", levels[1] == "v1", !levels[2].isEmpty else { return nil }
+        if levels.count == 5, levels[4] == "reading", !levels[3].isEmpty {
+            return TopicClaim(gatewayID: String(levels[2]), meterID: String(levels[3]))
+        }
+        if levels.count == 4, levels[3] == "readings" { return TopicClaim(gatewayID: String(levels[2])) }
+        return nil
     }
 }
 

@@ -37,25 +37,12 @@ public final class IngestLanes: MQTTMessageSink {
     /// FNV-1a of the topic's third level (`gridledger/v1/<gateway>/…`; the whole topic when it
     /// has fewer), so one gateway always lands on the same worker.
     static func lane(of topic: String, workers: Int) -> Int {
+        let levels = topic.utf8.split(separator: UInt8(ascii: "/"), maxSplits: 3, omittingEmptySubsequences: false)
+        let key = levels.count > 2 && !levels[2].isEmpty ? levels[2] : topic.utf8[...]
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        var slashes = 0
-        var hashedGateway = false
-        for byte in topic.utf8 {
-            if byte == UInt8(ascii: "/") {
-                slashes += 1
-                if slashes == 3 { break }
-                continue
-            }
-            guard slashes == 2 else { continue }
+        for byte in key {
             hash ^= UInt64(byte)
             hash &*= 0x100_0000_01b3
-            hashedGateway = true
-        }
-        if !hashedGateway {
-            for byte in topic.utf8 {
-                hash ^= UInt64(byte)
-                hash &*= 0x100_0000_01b3
-            }
         }
         return Int(hash % UInt64(workers))
     }
